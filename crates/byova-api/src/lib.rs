@@ -1,0 +1,1 @@
+//! `byova_api` — placeholder crate docs; filled in by its issue.

@@ -1,0 +1,1 @@
+//! `byova_auth` — placeholder crate docs; filled in by its issue.

@@ -1,0 +1,3 @@
+//! The `byova` command.
+
+fn main() {}

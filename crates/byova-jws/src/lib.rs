@@ -1,0 +1,1 @@
+//! `byova_jws` — placeholder crate docs; filled in by its issue.

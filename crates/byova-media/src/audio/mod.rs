@@ -1,0 +1,1 @@
+//! G.711 μ-law / A-law codecs, WAV read/write, resampling and chunking.

@@ -1,0 +1,1 @@
+//! WebSocket proxy connector to an external AI backend.

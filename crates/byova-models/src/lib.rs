@@ -1,0 +1,1 @@
+//! `byova_models` — placeholder crate docs; filled in by its issue.

@@ -1,0 +1,1 @@
+//! `byova` — placeholder crate docs; filled in by its issue.

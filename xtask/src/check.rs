@@ -1,0 +1,5 @@
+//! `cargo xtask check`: layering, feature reachability, stale codegen.
+
+pub(crate) fn run() -> anyhow::Result<()> {
+    anyhow::bail!("check is being written (issue 2)")
+}

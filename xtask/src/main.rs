@@ -1,0 +1,49 @@
+//! Project automation for byova-rs: `cargo xtask <command>`.
+//!
+//! Every command runs from the workspace root, whatever the current directory.
+
+mod check;
+mod codegen;
+mod fixtures;
+mod sh;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "xtask", about = "byova-rs project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Regenerate the gRPC code under crates/byova-media/src/generated from proto/.
+    Codegen {
+        /// Fail instead of writing when the committed code differs from fresh output.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Layering, umbrella-feature reachability and stale-codegen checks.
+    Check,
+    /// Install what the tests need (redis-server, espeak-ng) when missing, then run every test.
+    Test {
+        /// Extra arguments passed to the test runner (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Regenerate the spoken test fixtures under tests/fixtures with espeak-ng.
+    Fixtures,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    std::env::set_current_dir(sh::workspace_root())?;
+    match cli.command {
+        Command::Codegen { check } => codegen::run(check),
+        Command::Check => check::run(),
+        Command::Test { args } => test::run(&args),
+        Command::Fixtures => fixtures::run(),
+    }
+}
