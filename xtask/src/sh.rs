@@ -16,9 +16,15 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// Runs `program args…`, inheriting stdio; fails when it exits non-zero.
 pub(crate) fn run(program: &str, args: &[&str]) -> anyhow::Result<()> {
+    run_env(program, args, &[])
+}
+
+/// Like [`run`], with extra environment variables.
+pub(crate) fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<()> {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .with_context(|| format!("cannot start `{program}`"))?;
     if !status.success() {
@@ -32,4 +38,12 @@ pub(crate) fn has_program(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| {
         std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
     })
+}
+
+/// Whether this process runs as root (uid 0).
+pub(crate) fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
