@@ -1,1 +1,0 @@
-//! WebSocket proxy connector to an external AI backend.
