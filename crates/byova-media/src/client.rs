@@ -1,0 +1,685 @@
+//! A caller: drives a BYOVA media server the way Webex Contact Center does (feature `client`).
+//!
+//! A [`Caller`] holds the gRPC channel (and the JWS to present); a [`Call`] is one conversation
+//! seen from the Webex side; each method of a call runs one `ProcessCallerInput` turn and returns
+//! a [`TurnResult`]: every response with the time it arrived, and the RPC's final status.
+//! [`Call::open_turn`] gives full control over a turn ([`Turn`]).
+//!
+//! ```no_run
+//! use byova_media::client::{Caller, SpeakOptions};
+//!
+//! # async fn run(utterance_mulaw: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
+//! let caller = Caller::connect("http://127.0.0.1:50051").await?;
+//! let call = caller.call("call-1").customer_org_id("org-1");
+//! let greeting = call.session_start("entry", Default::default()).await;
+//! assert!(greeting.is_ok());
+//! // 20 ms μ-law frames in real time; sending stops when END_OF_INPUT arrives.
+//! let turn = call.speak(&utterance_mulaw, &SpeakOptions::default()).await;
+//! println!("END_OF_INPUT after {:?}", turn.first_event(byova_media::client::EventType::EndOfInput));
+//! call.session_end().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Status, Streaming};
+
+use crate::audio::{AudioEncoding, MULAW_SILENCE};
+use crate::json::{JsonObject, json_to_struct};
+use crate::proto::voice_va_request::VoiceVaInputType;
+use crate::proto::voice_virtual_agent_client::VoiceVirtualAgentClient;
+use crate::proto::{
+    self, DtmfInputs, EventInput, VirtualAgentInfo, VoiceInput, VoiceVaRequest, VoiceVaResponse,
+};
+
+pub use crate::proto::event_input::EventType as InputEventType;
+pub use crate::proto::output_event::EventType;
+pub use crate::proto::voice_va_response::ResponseType;
+
+/// Requests buffered per turn before [`Turn::send`] waits.
+const REQUEST_BUFFER: usize = 32;
+
+/// A connection to a media server, acting as Webex. Cheap to clone (clones share the channel).
+#[derive(Clone)]
+pub struct Caller {
+    client: VoiceVirtualAgentClient<Channel>,
+    authorization: Option<MetadataValue<Ascii>>,
+}
+
+impl fmt::Debug for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The JWS is a credential: never print it.
+        f.debug_struct("Caller")
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a caller could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The endpoint URI is invalid or the connection failed.
+    #[error("cannot connect to the media server")]
+    Connect(#[source] tonic::transport::Error),
+    /// The token cannot be sent as gRPC metadata (it holds characters outside visible ASCII).
+    #[error("the token is not valid gRPC metadata")]
+    InvalidToken,
+}
+
+impl Caller {
+    /// Connects to `uri` (for example `http://127.0.0.1:50051`; use `https://` with
+    /// [`Caller::new`] and a TLS-configured channel for TLS).
+    ///
+    /// # Errors
+    /// [`ClientError::Connect`] when the URI is invalid or nothing answers.
+    pub async fn connect(uri: impl Into<String>) -> Result<Self, ClientError> {
+        let channel = Endpoint::from_shared(uri.into())
+            .map_err(ClientError::Connect)?
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .map_err(ClientError::Connect)?;
+        Ok(Self::new(channel))
+    }
+
+    /// A caller over an existing channel.
+    #[must_use]
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            client: VoiceVirtualAgentClient::new(channel)
+                .max_decoding_message_size(64 * 1024 * 1024)
+                .max_encoding_message_size(64 * 1024 * 1024),
+            authorization: None,
+        }
+    }
+
+    /// Presents `token` (the data source's JWS) as `authorization: Bearer <token>` on every RPC.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidToken`] when the token is not valid metadata.
+    pub fn with_token(mut self, token: &str) -> Result<Self, ClientError> {
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| ClientError::InvalidToken)?;
+        self.authorization = Some(value);
+        Ok(self)
+    }
+
+    /// Calls `ListVirtualAgents`.
+    ///
+    /// # Errors
+    /// The RPC's status when it fails.
+    pub async fn list_virtual_agents(
+        &self,
+        customer_org_id: &str,
+    ) -> Result<Vec<VirtualAgentInfo>, Status> {
+        let mut request = tonic::Request::new(proto::ListVaRequest {
+            customer_org_id: customer_org_id.to_owned(),
+            is_default_virtual_agent_enabled: true,
+        });
+        if let Some(auth) = &self.authorization {
+            request.metadata_mut().insert("authorization", auth.clone());
+        }
+        let mut client = self.client.clone();
+        Ok(client
+            .list_virtual_agents(request)
+            .await?
+            .into_inner()
+            .virtual_agents)
+    }
+
+    /// A conversation with the given id (Webex's call id).
+    #[must_use]
+    pub fn call(&self, conversation_id: impl Into<String>) -> Call {
+        Call {
+            caller: self.clone(),
+            conversation_id: conversation_id.into(),
+            customer_org_id: String::new(),
+            virtual_agent_id: String::new(),
+            vendor_specific_config: String::new(),
+            tracking_id: None,
+        }
+    }
+}
+
+/// One conversation seen from the Webex side: the ids every request carries. Cheap to clone.
+#[derive(Clone)]
+pub struct Call {
+    caller: Caller,
+    conversation_id: String,
+    customer_org_id: String,
+    virtual_agent_id: String,
+    vendor_specific_config: String,
+    tracking_id: Option<MetadataValue<Ascii>>,
+}
+
+impl fmt::Debug for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("conversation_id", &self.conversation_id)
+            .field("customer_org_id", &self.customer_org_id)
+            .field("virtual_agent_id", &self.virtual_agent_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call {
+    /// Sets the customer org id sent on every request.
+    #[must_use]
+    pub fn customer_org_id(mut self, id: impl Into<String>) -> Self {
+        self.customer_org_id = id.into();
+        self
+    }
+
+    /// Sets the virtual agent id sent on every request (empty: the server's default agent).
+    #[must_use]
+    pub fn virtual_agent_id(mut self, id: impl Into<String>) -> Self {
+        self.virtual_agent_id = id.into();
+        self
+    }
+
+    /// Sets the vendor-specific config string sent on every request.
+    #[must_use]
+    pub fn vendor_specific_config(mut self, config: impl Into<String>) -> Self {
+        self.vendor_specific_config = config.into();
+        self
+    }
+
+    /// Sends `trackingid` metadata on every RPC (ignored when not valid metadata).
+    #[must_use]
+    pub fn tracking_id(mut self, id: &str) -> Self {
+        self.tracking_id = id.parse().ok();
+        self
+    }
+
+    /// The conversation id.
+    #[must_use]
+    pub fn conversation_id(&self) -> &str {
+        &self.conversation_id
+    }
+
+    /// A request of this call carrying `input`.
+    #[must_use]
+    pub fn request(&self, input: VoiceVaInputType) -> VoiceVaRequest {
+        VoiceVaRequest {
+            conversation_id: self.conversation_id.clone(),
+            customer_org_id: self.customer_org_id.clone(),
+            virtual_agent_id: self.virtual_agent_id.clone(),
+            allow_partial_responses: false,
+            vendor_specific_config: self.vendor_specific_config.clone(),
+            voice_va_input_type: Some(input),
+            additional_info: std::collections::HashMap::new(),
+        }
+    }
+
+    /// A request carrying an input event.
+    #[must_use]
+    pub fn event_request(
+        &self,
+        kind: InputEventType,
+        name: &str,
+        parameters: Option<&JsonObject>,
+    ) -> VoiceVaRequest {
+        self.request(VoiceVaInputType::EventInput(EventInput {
+            event_type: kind as i32,
+            name: name.to_owned(),
+            parameters: parameters.map(json_to_struct),
+        }))
+    }
+
+    /// A request carrying one piece of caller audio.
+    #[must_use]
+    pub fn audio_request(
+        &self,
+        audio: Bytes,
+        encoding: AudioEncoding,
+        sample_rate: u32,
+        language: &str,
+    ) -> VoiceVaRequest {
+        self.request(VoiceVaInputType::AudioInput(VoiceInput {
+            caller_audio: audio,
+            encoding: encoding.to_wire(),
+            sample_rate_hertz: i32::try_from(sample_rate).unwrap_or(i32::MAX),
+            audio_timestamp: None,
+            language_code: language.to_owned(),
+            is_single_utterance: false,
+        }))
+    }
+
+    /// Opens a `ProcessCallerInput` RPC (one turn).
+    ///
+    /// # Errors
+    /// The status when the server refuses the RPC before any response (for example
+    /// UNAUTHENTICATED).
+    pub async fn open_turn(&self) -> Result<Turn, Status> {
+        let (tx, rx) = mpsc::channel(REQUEST_BUFFER);
+        let mut request = tonic::Request::new(ReceiverStream::new(rx));
+        if let Some(auth) = &self.caller.authorization {
+            request.metadata_mut().insert("authorization", auth.clone());
+        }
+        if let Some(tracking) = &self.tracking_id {
+            request
+                .metadata_mut()
+                .insert("trackingid", tracking.clone());
+        }
+        let started = Instant::now();
+        let mut client = self.caller.client.clone();
+        let responses = client.process_caller_input(request).await?.into_inner();
+        Ok(Turn {
+            tx: Some(tx),
+            responses,
+            started,
+            received: Vec::new(),
+            status: None,
+            audio_started: None,
+            frames_sent: 0,
+        })
+    }
+
+    /// Runs a turn that sends `requests`, half-closes and collects the responses.
+    pub async fn run_turn(&self, requests: impl IntoIterator<Item = VoiceVaRequest>) -> TurnResult {
+        let mut turn = match self.open_turn().await {
+            Ok(turn) => turn,
+            Err(status) => return TurnResult::failed(status),
+        };
+        for request in requests {
+            if turn.send(request).await.is_err() {
+                break;
+            }
+        }
+        turn.finish().await
+    }
+
+    /// `SESSION_START` with a name and parameters (the flow's entry point and data).
+    pub async fn session_start(&self, name: &str, parameters: JsonObject) -> TurnResult {
+        self.run_turn([self.event_request(InputEventType::SessionStart, name, Some(&parameters))])
+            .await
+    }
+
+    /// `SESSION_END` (the caller hung up).
+    pub async fn session_end(&self) -> TurnResult {
+        self.run_turn([self.event_request(InputEventType::SessionEnd, "", None)])
+            .await
+    }
+
+    /// `NO_INPUT` (Webex's no-input timer expired).
+    pub async fn no_input(&self) -> TurnResult {
+        self.run_turn([self.event_request(InputEventType::NoInput, "", None)])
+            .await
+    }
+
+    /// `START_OF_DTMF` (the caller started pressing keys).
+    pub async fn start_of_dtmf(&self) -> TurnResult {
+        self.run_turn([self.event_request(InputEventType::StartOfDtmf, "", None)])
+            .await
+    }
+
+    /// A flow `CUSTOM_EVENT` with a name and parameters.
+    pub async fn custom_event(&self, name: &str, parameters: JsonObject) -> TurnResult {
+        self.run_turn([self.event_request(InputEventType::CustomEvent, name, Some(&parameters))])
+            .await
+    }
+
+    /// Collected DTMF digits (`0`–`9`, `A`–`D`, `*`, `#`; other characters are skipped).
+    pub async fn dtmf(&self, digits: &str) -> TurnResult {
+        let events = digits
+            .chars()
+            .filter_map(crate::dtmf::char_to_digit)
+            .collect();
+        self.run_turn([self.request(VoiceVaInputType::DtmfInput(DtmfInputs {
+            dtmf_events: events,
+        }))])
+        .await
+    }
+
+    /// Speaks `audio` (raw bytes in `options.encoding` at `options.sample_rate`) as Webex
+    /// forwards a caller: frames of `options.frame`, in real time when `options.realtime`, then
+    /// silence for up to `options.trailing_silence`, and stops sending as soon as END_OF_INPUT
+    /// arrives (when `options.stop_on_end_of_input`), then half-closes and collects the reply.
+    pub async fn speak(&self, audio: &[u8], options: &SpeakOptions) -> TurnResult {
+        let mut turn = match self.open_turn().await {
+            Ok(turn) => turn,
+            Err(status) => return TurnResult::failed(status),
+        };
+        let bytes_per_frame = options.frame_bytes();
+        let silence_byte = match options.encoding {
+            AudioEncoding::Mulaw => MULAW_SILENCE,
+            AudioEncoding::Alaw => crate::audio::ALAW_SILENCE,
+            AudioEncoding::Linear16 => 0,
+        };
+        let silence_frames = if options.frame.is_zero() {
+            0
+        } else {
+            usize::try_from(options.trailing_silence.as_nanos() / options.frame.as_nanos())
+                .unwrap_or(usize::MAX)
+        };
+        let audio = Bytes::copy_from_slice(audio);
+        let silence = Bytes::from(vec![silence_byte; bytes_per_frame]);
+        let mut frames = audio
+            .chunks(bytes_per_frame)
+            .map(|chunk| audio.slice_ref(chunk))
+            .chain(std::iter::repeat_n(silence, silence_frames));
+        let template = self.audio_request(
+            Bytes::new(),
+            options.encoding,
+            options.sample_rate,
+            &options.language,
+        );
+        let mut ticker = tokio::time::interval(options.frame.max(Duration::from_micros(1)));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut sending = true;
+        let mut open = true;
+        while sending && open {
+            tokio::select! {
+                biased;
+                response = turn.next() => match response {
+                    Some(response) => {
+                        if options.stop_on_end_of_input
+                            && has_event(&response.response, EventType::EndOfInput)
+                        {
+                            sending = false;
+                        }
+                    }
+                    None => open = false,
+                },
+                _ = ticker.tick(), if options.realtime => {
+                    sending = send_frame(&mut turn, &mut frames, &template).await;
+                }
+                () = std::future::ready(()), if !options.realtime => {
+                    sending = send_frame(&mut turn, &mut frames, &template).await;
+                }
+            }
+        }
+        turn.finish().await
+    }
+}
+
+/// Sends the next frame; `false` when there is none left or the RPC ended.
+async fn send_frame(
+    turn: &mut Turn,
+    frames: &mut impl Iterator<Item = Bytes>,
+    template: &VoiceVaRequest,
+) -> bool {
+    let Some(frame) = frames.next() else {
+        return false;
+    };
+    let mut request = template.clone();
+    if let Some(VoiceVaInputType::AudioInput(input)) = &mut request.voice_va_input_type {
+        input.caller_audio = frame;
+    }
+    turn.send_audio(request).await.is_ok()
+}
+
+/// How [`Call::speak`] sends audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpeakOptions {
+    /// Encoding of the audio (default μ-law).
+    pub encoding: AudioEncoding,
+    /// Sample rate of the audio (default 8000).
+    pub sample_rate: u32,
+    /// Frame length (default 20 ms: 160 bytes of 8 kHz μ-law).
+    pub frame: Duration,
+    /// Send one frame per frame length (default `true`); `false` sends as fast as possible.
+    pub realtime: bool,
+    /// Silence sent after the audio while waiting for END_OF_INPUT (default 3 s).
+    pub trailing_silence: Duration,
+    /// Stop sending once END_OF_INPUT arrives, as Webex does (default `true`).
+    pub stop_on_end_of_input: bool,
+    /// The caller language sent with each frame (default `en-US`).
+    pub language: String,
+}
+
+impl Default for SpeakOptions {
+    fn default() -> Self {
+        Self {
+            encoding: AudioEncoding::Mulaw,
+            sample_rate: 8000,
+            frame: Duration::from_millis(20),
+            realtime: true,
+            trailing_silence: Duration::from_secs(3),
+            stop_on_end_of_input: true,
+            language: "en-US".to_owned(),
+        }
+    }
+}
+
+impl SpeakOptions {
+    /// Bytes in one frame.
+    #[must_use]
+    pub fn frame_bytes(&self) -> usize {
+        let samples = u128::from(self.sample_rate) * self.frame.as_micros() / 1_000_000;
+        usize::try_from(samples)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(self.encoding.bytes_per_sample())
+            .max(1)
+    }
+}
+
+/// An open `ProcessCallerInput` RPC.
+pub struct Turn {
+    tx: Option<mpsc::Sender<VoiceVaRequest>>,
+    responses: Streaming<VoiceVaResponse>,
+    started: Instant,
+    received: Vec<TimedResponse>,
+    status: Option<Status>,
+    audio_started: Option<Duration>,
+    frames_sent: usize,
+}
+
+impl fmt::Debug for Turn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Turn")
+            .field("open", &self.tx.is_some())
+            .field("received", &self.received.len())
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The RPC's request side is closed (half-closed, or the RPC ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the turn no longer accepts requests")]
+pub struct TurnClosed;
+
+impl Turn {
+    /// Sends a request.
+    ///
+    /// # Errors
+    /// [`TurnClosed`] after [`half_close`](Self::half_close) or when the RPC has ended.
+    pub async fn send(&mut self, request: VoiceVaRequest) -> Result<(), TurnClosed> {
+        let tx = self.tx.as_ref().ok_or(TurnClosed)?;
+        tx.send(request).await.map_err(|_| TurnClosed)
+    }
+
+    async fn send_audio(&mut self, request: VoiceVaRequest) -> Result<(), TurnClosed> {
+        self.send(request).await?;
+        self.audio_started
+            .get_or_insert_with(|| self.started.elapsed());
+        self.frames_sent += 1;
+        Ok(())
+    }
+
+    /// Half-closes: no more requests (Webex's `onCompleted`).
+    pub fn half_close(&mut self) {
+        self.tx = None;
+    }
+
+    /// Time since the RPC was opened.
+    #[must_use]
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The next response, `None` once the RPC has ended (its status is then kept for
+    /// [`finish`](Self::finish)).
+    pub async fn next(&mut self) -> Option<TimedResponse> {
+        if self.status.is_some() {
+            return None;
+        }
+        match self.responses.next().await {
+            Some(Ok(response)) => {
+                let timed = TimedResponse {
+                    at: self.started.elapsed(),
+                    response,
+                };
+                self.received.push(timed.clone());
+                Some(timed)
+            }
+            Some(Err(status)) => {
+                self.status = Some(status);
+                None
+            }
+            None => {
+                self.status = Some(Status::ok(""));
+                None
+            }
+        }
+    }
+
+    /// Half-closes, reads the remaining responses and returns everything with the status.
+    pub async fn finish(mut self) -> TurnResult {
+        self.half_close();
+        while self.next().await.is_some() {}
+        TurnResult {
+            responses: self.received,
+            status: self.status.unwrap_or_else(|| Status::ok("")),
+            duration: self.started.elapsed(),
+            audio_started: self.audio_started,
+            frames_sent: self.frames_sent,
+        }
+    }
+}
+
+/// A response with the time it arrived, counted from the opening of its RPC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedResponse {
+    /// When it arrived.
+    pub at: Duration,
+    /// The response.
+    pub response: VoiceVaResponse,
+}
+
+impl TimedResponse {
+    /// The response type (FINAL, PARTIAL, CHUNK; unknown values read as FINAL).
+    #[must_use]
+    pub fn response_type(&self) -> ResponseType {
+        ResponseType::try_from(self.response.response_type).unwrap_or(ResponseType::Final)
+    }
+
+    /// The output events' types, in order (unknown values are skipped).
+    #[must_use]
+    pub fn events(&self) -> Vec<EventType> {
+        self.response
+            .output_events
+            .iter()
+            .filter_map(|event| EventType::try_from(event.event_type).ok())
+            .collect()
+    }
+
+    /// Bytes of prompt audio carried.
+    #[must_use]
+    pub fn audio_bytes(&self) -> usize {
+        self.response
+            .prompts
+            .iter()
+            .map(|prompt| prompt.audio_content.len())
+            .sum()
+    }
+}
+
+/// Everything one turn produced.
+#[derive(Debug, Clone)]
+pub struct TurnResult {
+    /// The responses, in order.
+    pub responses: Vec<TimedResponse>,
+    /// The RPC's final status (code OK on success).
+    pub status: Status,
+    /// From opening the RPC to its end.
+    pub duration: Duration,
+    /// When the first audio frame was sent (speaking turns).
+    pub audio_started: Option<Duration>,
+    /// How many audio frames were sent.
+    pub frames_sent: usize,
+}
+
+impl TurnResult {
+    fn failed(status: Status) -> Self {
+        Self {
+            responses: Vec::new(),
+            status,
+            duration: Duration::ZERO,
+            audio_started: None,
+            frames_sent: 0,
+        }
+    }
+
+    /// Whether the RPC ended with OK.
+    #[must_use]
+    pub fn is_ok(&self) -> bool {
+        self.status.code() == Code::Ok
+    }
+
+    /// The status code.
+    #[must_use]
+    pub fn code(&self) -> Code {
+        self.status.code()
+    }
+
+    /// The first response carrying `event`, if any.
+    #[must_use]
+    pub fn first_event(&self, event: EventType) -> Option<&TimedResponse> {
+        self.responses
+            .iter()
+            .find(|response| has_event(&response.response, event))
+    }
+
+    /// The response types, in order.
+    #[must_use]
+    pub fn response_types(&self) -> Vec<ResponseType> {
+        self.responses
+            .iter()
+            .map(TimedResponse::response_type)
+            .collect()
+    }
+
+    /// All prompt audio received, concatenated (CHUNK payloads, or WAV files as sent).
+    #[must_use]
+    pub fn audio(&self) -> Vec<u8> {
+        let mut audio = Vec::new();
+        for response in &self.responses {
+            for prompt in &response.response.prompts {
+                audio.extend_from_slice(&prompt.audio_content);
+            }
+        }
+        audio
+    }
+
+    /// The last response, if any.
+    #[must_use]
+    pub fn last(&self) -> Option<&TimedResponse> {
+        self.responses.last()
+    }
+}
+
+/// Whether `response` carries an output event of type `event`.
+#[must_use]
+pub fn has_event(response: &VoiceVaResponse, event: EventType) -> bool {
+    response
+        .output_events
+        .iter()
+        .any(|candidate| candidate.event_type == event as i32)
+}

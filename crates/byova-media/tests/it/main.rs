@@ -1,0 +1,9 @@
+//! Integration tests of the media server: a real tonic client against the server on
+//! 127.0.0.1:0. One test binary, one module per area.
+
+mod auth;
+mod calls;
+mod hostile;
+mod lifecycle;
+mod ops;
+mod support;
