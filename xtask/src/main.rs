@@ -3,6 +3,7 @@
 //! Every command runs from the workspace root, whatever the current directory.
 
 mod check;
+mod ci;
 mod codegen;
 mod fixtures;
 mod sh;
@@ -27,7 +28,7 @@ enum Command {
     },
     /// Layering, umbrella-feature reachability and stale-codegen checks.
     Check,
-    /// Install what the tests need (redis-server, espeak-ng) when missing, then run every test.
+    /// Install what the tests need (redis-server) when missing, then run every test.
     Test {
         /// Extra arguments passed to the test runner (after `--`).
         #[arg(last = true)]
@@ -35,6 +36,12 @@ enum Command {
     },
     /// Regenerate the spoken test fixtures under tests/fixtures with espeak-ng.
     Fixtures,
+    /// Run what CI runs, in the same order: fmt, clippy, check, doc, umbrella features, tests.
+    Ci {
+        /// Stop before the tests (`.ci/run` then runs the README's test command itself).
+        #[arg(long)]
+        skip_tests: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,5 +52,6 @@ fn main() -> anyhow::Result<()> {
         Command::Check => check::run(),
         Command::Test { args } => test::run(&args),
         Command::Fixtures => fixtures::run(),
+        Command::Ci { skip_tests } => ci::run(skip_tests),
     }
 }
