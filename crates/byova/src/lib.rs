@@ -117,3 +117,8 @@ pub use facade::{Byova, ByovaBuilder};
 #[cfg(feature = "auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "auth")))]
 pub use token_store::TokenStore;
+
+/// The README's Rust code blocks, compiled as doc tests so the quickstart stays true.
+#[cfg(all(doctest, feature = "media"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
