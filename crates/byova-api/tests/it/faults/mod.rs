@@ -1,0 +1,99 @@
+//! Fault injection: the Webex stand-in (and a deliberately broken raw HTTP server) answering with
+//! 429 storms, 5xx storms, slow responses, connection resets and cut-off responses. Every request
+//! ends with a defined result, retries stay within the policy, and nothing panics.
+
+mod connections;
+mod mixed;
+mod rate_limits;
+mod raw_server;
+mod server_errors;
+mod slow;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use byova_api::Client;
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// Answers with `responses` in turn (the last one repeats), counting the requests.
+pub struct Sequence {
+    responses: Vec<ResponseTemplate>,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Sequence {
+    /// The responder and its request counter.
+    pub fn new(responses: Vec<ResponseTemplate>) -> (Self, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        (
+            Self {
+                responses,
+                hits: Arc::clone(&hits),
+            },
+            hits,
+        )
+    }
+}
+
+impl Respond for Sequence {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.hits.fetch_add(1, Ordering::SeqCst);
+        self.responses[n.min(self.responses.len() - 1)].clone()
+    }
+}
+
+/// Answers with a list of responses in a loop, counting the requests.
+pub struct Cycle {
+    responses: Vec<ResponseTemplate>,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Cycle {
+    /// The responder and its request counter.
+    pub fn new(responses: Vec<ResponseTemplate>) -> (Self, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        (
+            Self {
+                responses,
+                hits: Arc::clone(&hits),
+            },
+            hits,
+        )
+    }
+}
+
+impl Respond for Cycle {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.hits.fetch_add(1, Ordering::SeqCst);
+        self.responses[n % self.responses.len()].clone()
+    }
+}
+
+/// A 429 with an optional `Retry-After` (seconds).
+pub fn too_many(retry_after: Option<u64>) -> ResponseTemplate {
+    let template = ResponseTemplate::new(429).set_body_json(
+        serde_json::json!({"message": "Too many requests", "trackingId": "ROUTER_429"}),
+    );
+    match retry_after {
+        Some(secs) => template.insert_header("retry-after", secs.to_string().as_str()),
+        None => template,
+    }
+}
+
+/// A client for a server that is not the stand-in: no timeouts, no pool timer (safe under
+/// `tokio::time::pause`).
+pub fn raw_client(uri: String, policy: byova_api::RetryPolicy) -> Client {
+    Client::builder()
+        .base_url(uri)
+        .timeout(None)
+        .connect_timeout(None)
+        .pool_idle_timeout(None)
+        .retry_policy(policy)
+        .build()
+        .unwrap()
+}
+
+/// The hits so far.
+pub fn hits(counter: &AtomicUsize) -> usize {
+    counter.load(Ordering::SeqCst)
+}
