@@ -220,30 +220,63 @@ pub(crate) fn parse_link_header(value: &str) -> Vec<(&str, String)> {
         };
         let target = &rest[open + 1..open + close];
         rest = &rest[open + close + 1..];
-        // Parameters run until the next link (a comma outside quotes).
-        let mut end = rest.len();
-        let mut in_quotes = false;
-        for (i, c) in rest.char_indices() {
-            match c {
-                '"' => in_quotes = !in_quotes,
-                ',' if !in_quotes => {
-                    end = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let params = &rest[..end];
+        // Parameters run until the next link (a comma outside quotes); they are separated by
+        // semicolons outside quotes (RFC 8288: quoted values are opaque).
+        let (params, end) = split_outside_quotes(rest, ',');
         rest = &rest[end..];
-        let rel = params
-            .split(';')
+        let rel = split_all_outside_quotes(params, ';')
             .filter_map(|param| param.split_once('='))
             .find(|(name, _)| name.trim().eq_ignore_ascii_case("rel"))
-            .map(|(_, value)| value.trim().trim_matches('"').to_owned())
+            .map(|(_, value)| unquote(value.trim()))
             .unwrap_or_default();
         links.push((target, rel));
     }
     links
+}
+
+/// The text of `value` up to the first `separator` outside a quoted string, and that index.
+fn split_outside_quotes(value: &str, separator: char) -> (&str, usize) {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_quotes => escaped = true,
+            '"' => in_quotes = !in_quotes,
+            c if c == separator && !in_quotes => return (&value[..i], i),
+            _ => {}
+        }
+    }
+    (value, value.len())
+}
+
+/// Every piece of `value` between `separator`s outside quoted strings.
+fn split_all_outside_quotes(mut value: &str, separator: char) -> impl Iterator<Item = &str> {
+    std::iter::from_fn(move || {
+        if value.is_empty() {
+            return None;
+        }
+        let (piece, end) = split_outside_quotes(value, separator);
+        value = value.get(end + separator.len_utf8()..).unwrap_or("");
+        Some(piece)
+    })
+}
+
+/// A parameter value without its quotes and quoted-pair escapes.
+fn unquote(value: &str) -> String {
+    let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
+        return value.to_owned();
+    };
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -260,6 +293,21 @@ mod tests {
             h.append(LINK, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn quoted_parameters_are_opaque() {
+        let h = headers(&[
+            r#"</page-2>; title="x; rel=next"; rel="prev", </page-3>; title="a, b \"c\""; rel="next""#,
+        ]);
+        assert_eq!(
+            next_link(&h, &base()).unwrap().as_str(),
+            "https://webexapis.com/page-3"
+        );
+        assert_eq!(
+            parse_link_header(r#"</a>; rel="next last""#),
+            vec![("/a", "next last".to_owned())]
+        );
     }
 
     #[test]

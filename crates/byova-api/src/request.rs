@@ -279,7 +279,8 @@ impl RequestBuilder {
                 }
             };
             if retries + 1 >= policy.attempts()
-                || deadline.is_some_and(|d| Instant::now() + delay > d)
+                || deadline
+                    .is_some_and(|d| Instant::now().checked_add(delay).is_none_or(|at| at > d))
             {
                 // Out of attempts or time: report the last outcome.
                 return last;

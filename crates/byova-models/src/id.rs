@@ -292,6 +292,9 @@ impl TryFrom<WebexId> for OrgId {
                 found: id.kind,
             });
         }
+        if !is_uuid(&id.id) {
+            return Err(IdError::InvalidOrgId);
+        }
         Ok(Self(id.id.to_ascii_lowercase()))
     }
 }
@@ -341,6 +344,22 @@ fn is_uuid(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_encoded_org_id_must_hold_a_uuid() {
+        let id = WebexId::new("us", WebexId::ORGANIZATION, "not-a-uuid:../x").unwrap();
+        assert_eq!(OrgId::parse(&id.encode()), Err(IdError::InvalidOrgId));
+        let id = WebexId::new(
+            "us",
+            WebexId::ORGANIZATION,
+            "63B02F90-9CC6-43B8-AA6D-CAD425AC554C",
+        )
+        .unwrap();
+        assert_eq!(
+            OrgId::parse(&id.encode()).unwrap().as_str(),
+            "63b02f90-9cc6-43b8-aa6d-cad425ac554c"
+        );
+    }
 
     #[test]
     fn standard_alphabet_and_padding_are_accepted() {

@@ -4,6 +4,8 @@
 mod applications;
 mod data_sources;
 mod errors;
+mod faults;
+mod fuzz_link;
 mod oauth;
 mod pagination;
 mod raw;

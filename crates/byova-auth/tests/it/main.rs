@@ -3,7 +3,9 @@
 mod support;
 
 mod ensure_webhooks;
+mod faults;
 mod file_sigkill;
+mod fuzz_webhook;
 mod integration;
 mod keeper;
 mod redirect;

@@ -2,6 +2,8 @@
 //! HTTP server, and the auth layer in front of a real tonic server.
 
 mod accept;
+mod faults;
+mod fuzz_token;
 mod hostile;
 mod key_sets;
 mod layer;
