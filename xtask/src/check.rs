@@ -59,7 +59,13 @@ pub(crate) fn run() -> anyhow::Result<()> {
 fn cargo_metadata() -> anyhow::Result<Value> {
     let host = host_triple()?;
     let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["metadata", "--format-version", "1", "--all-features", "--filter-platform"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--all-features",
+            "--filter-platform",
+        ])
         .arg(&host)
         .output()
         .context("cannot run `cargo metadata`")?;
@@ -136,23 +142,33 @@ impl Graph {
             ids.insert(name, id);
         }
         let mut nodes = HashMap::new();
-        for node in metadata["resolve"]["nodes"].as_array().context("no resolve")? {
+        for node in metadata["resolve"]["nodes"]
+            .as_array()
+            .context("no resolve")?
+        {
             let id = node["id"].as_str().unwrap_or_default().to_owned();
             let deps = node["deps"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter(|dep| {
-                    dep["dep_kinds"].as_array().into_iter().flatten().any(|kind| {
-                        matches!(kind["kind"].as_str(), None | Some("build"))
-                    })
+                    dep["dep_kinds"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|kind| matches!(kind["kind"].as_str(), None | Some("build")))
                 })
                 .filter_map(|dep| dep["pkg"].as_str().map(str::to_owned))
                 .collect();
             let name = names.get(&id).cloned().unwrap_or_default();
             nodes.insert(id, (name, deps));
         }
-        Ok(Self { declared, features, nodes, ids })
+        Ok(Self {
+            declared,
+            features,
+            nodes,
+            ids,
+        })
     }
 
     /// Names of every package reachable from `package` through normal and build dependencies.
@@ -176,15 +192,22 @@ impl Graph {
 }
 
 fn rank(name: &str) -> Option<u8> {
-    RANKS.iter().find(|(crate_name, _)| *crate_name == name).map(|(_, rank)| *rank)
+    RANKS
+        .iter()
+        .find(|(crate_name, _)| *crate_name == name)
+        .map(|(_, rank)| *rank)
 }
 
 fn check_layering(graph: &Graph, problems: &mut Vec<String>) {
     for (package, deps) in &graph.declared {
         // Examples, integration tests and xtask sit above everything.
-        let Some(own_rank) = rank(package) else { continue };
+        let Some(own_rank) = rank(package) else {
+            continue;
+        };
         for dep in deps {
-            let Some(dep_rank) = rank(&dep.name) else { continue };
+            let Some(dep_rank) = rank(&dep.name) else {
+                continue;
+            };
             if dep_rank >= own_rank && dep.name != *package {
                 let kind = dep.kind.as_deref().unwrap_or("normal");
                 problems.push(format!(
@@ -233,20 +256,33 @@ fn check_umbrella(graph: &Graph, problems: &mut Vec<String>) {
         return;
     };
     let umbrella_features = graph.features.get(UMBRELLA).cloned().unwrap_or_default();
-    let enabled: BTreeSet<&str> = umbrella_features.values().flatten().map(String::as_str).collect();
+    let enabled: BTreeSet<&str> = umbrella_features
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     for (name, rank) in RANKS {
         if *name == UMBRELLA || *name == "byova-cli" || *rank > 4 {
             continue;
         }
-        let Some(dep) = umbrella_deps.iter().find(|dep| dep.name == *name && dep.kind.is_none())
+        let Some(dep) = umbrella_deps
+            .iter()
+            .find(|dep| dep.name == *name && dep.kind.is_none())
         else {
             problems.push(format!("the umbrella does not depend on {name}"));
             continue;
         };
         if *name != "byova-models" && !dep.optional {
-            problems.push(format!("the umbrella depends on {name} without a feature gate"));
+            problems.push(format!(
+                "the umbrella depends on {name} without a feature gate"
+            ));
         }
-        for feature in graph.features.get(*name).into_iter().flat_map(BTreeMap::keys) {
+        for feature in graph
+            .features
+            .get(*name)
+            .into_iter()
+            .flat_map(BTreeMap::keys)
+        {
             if feature == "default" || feature.starts_with('_') {
                 continue;
             }

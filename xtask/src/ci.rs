@@ -36,7 +36,13 @@ pub(crate) fn run(skip_tests: bool) -> anyhow::Result<()> {
     step("cargo doc");
     sh::run_env(
         "cargo",
-        &["doc", "--workspace", "--all-features", "--no-deps", "--locked"],
+        &[
+            "doc",
+            "--workspace",
+            "--all-features",
+            "--no-deps",
+            "--locked",
+        ],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
 
@@ -85,5 +91,8 @@ fn umbrella_features() -> anyhow::Result<Vec<String>> {
         .context("the umbrella crate `byova` is missing")?;
     let features: BTreeMap<String, Value> =
         serde_json::from_value(umbrella["features"].clone()).unwrap_or_default();
-    Ok(features.into_keys().filter(|name| name != "default").collect())
+    Ok(features
+        .into_keys()
+        .filter(|name| name != "default")
+        .collect())
 }

@@ -93,7 +93,10 @@ pub(crate) fn run(check: bool) -> anyhow::Result<()> {
 
 /// Compiles the protos into `out` (Rust code, descriptor set and module file).
 fn generate(out: &Path) -> anyhow::Result<()> {
-    let files: Vec<PathBuf> = PROTOS.iter().map(|p| Path::new(PROTO_DIR).join(p)).collect();
+    let files: Vec<PathBuf> = PROTOS
+        .iter()
+        .map(|p| Path::new(PROTO_DIR).join(p))
+        .collect();
     let fds = protox::compile(&files, [PROTO_DIR]).context("cannot compile the protos")?;
 
     // The committed descriptor keeps comments (grpcurl `describe` shows them); protox records

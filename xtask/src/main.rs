@@ -6,7 +6,10 @@ mod check;
 mod ci;
 mod codegen;
 mod fixtures;
+mod loadtest;
+mod python;
 mod sh;
+mod soak;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +39,12 @@ enum Command {
     },
     /// Regenerate the spoken test fixtures under tests/fixtures with espeak-ng.
     Fixtures,
+    /// Capacity of `byova serve` and of the Python grpc.aio baseline under rising load; appends
+    /// the table to BENCHMARKS.md.
+    Loadtest(loadtest::LoadtestArgs),
+    /// `byova serve` under steady load at half capacity (10 minutes): flat memory, no errors, no
+    /// leftover conversations; appends the result to BENCHMARKS.md.
+    Soak(soak::SoakArgs),
     /// Run what CI runs, in the same order: fmt, clippy, check, doc, umbrella features, tests.
     Ci {
         /// Stop before the tests (`.ci/run` then runs the README's test command itself).
@@ -53,5 +62,7 @@ fn main() -> anyhow::Result<()> {
         Command::Test { args } => test::run(&args),
         Command::Fixtures => fixtures::run(),
         Command::Ci { skip_tests } => ci::run(skip_tests),
+        Command::Loadtest(args) => loadtest::run(&args),
+        Command::Soak(args) => soak::run(&args),
     }
 }

@@ -35,9 +35,8 @@ pub(crate) fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> any
 
 /// Whether `program` is on `PATH`.
 pub(crate) fn has_program(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Whether this process runs as root (uid 0).

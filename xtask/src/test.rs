@@ -28,7 +28,13 @@ pub(crate) fn run(extra: &[String]) -> anyhow::Result<()> {
         args.extend(&extra);
         sh::run("cargo", &args)?;
     } else {
-        let mut args = vec!["test", "--workspace", "--all-features", "--all-targets", "--no-fail-fast"];
+        let mut args = vec![
+            "test",
+            "--workspace",
+            "--all-features",
+            "--all-targets",
+            "--no-fail-fast",
+        ];
         if !extra.is_empty() {
             args.push("--");
             args.extend(&extra);

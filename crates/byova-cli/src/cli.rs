@@ -105,6 +105,11 @@ pub enum Command {
     Jws(JwsCommand),
     /// Keep the data source registered and its JWS fresh, in the foreground
     Keeper(KeeperArgs),
+    /// Run the BYOVA media server with the built-in demo agent
+    Serve(crate::serve::ServeArgs),
+    /// Call a BYOVA media server as Webex does: a scripted call with a timeline and protocol
+    /// checks, or many calls at once (--calls) with latency percentiles
+    Simulate(crate::simulate::SimulateArgs),
 }
 
 /// `byova auth …`

@@ -14,6 +14,8 @@ mod keeper;
 mod logging;
 mod output;
 mod schemas;
+mod serve;
+mod simulate;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -60,5 +62,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Webhooks(command) => webhooks::run(&ctx, command).await,
         Command::Jws(command) => jws::run(&ctx, command).await,
         Command::Keeper(args) => keeper::run(&ctx, args).await,
+        Command::Serve(args) => serve::run(args).await,
+        Command::Simulate(args) => simulate::run(&ctx, args).await,
     }
 }

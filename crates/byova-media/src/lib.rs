@@ -88,6 +88,7 @@ mod env;
 mod error;
 mod input;
 mod json;
+mod linger;
 mod metrics;
 mod outbound;
 mod registry;

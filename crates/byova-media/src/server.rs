@@ -19,6 +19,7 @@ use crate::agents::{AgentConfig, AgentTable};
 use crate::config::{CallSettings, Detector, FailurePolicy, TlsConfig};
 use crate::error::{Error, ErrorKind};
 use crate::input::SessionEndReason;
+use crate::linger::{self, LingeringIncoming, Lingers};
 use crate::metrics::{self, Metrics};
 use crate::proto::voice_virtual_agent_server::VoiceVirtualAgentServer;
 use crate::registry::Registry;
@@ -452,9 +453,14 @@ impl MediaServer {
                 Error::new(ErrorKind::Tls, "the TLS configuration cannot be used").with_source(err)
             })?;
         }
-        let incoming = TcpIncoming::from(listener)
-            .with_nodelay(Some(true))
-            .with_keepalive(net.tcp_keepalive);
+        // Connections close with a lingering drain, so no reply is lost to a TCP reset.
+        let lingers = Lingers::default();
+        let incoming = LingeringIncoming::new(
+            TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .with_keepalive(net.tcp_keepalive),
+            lingers.clone(),
+        );
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let signal = {
@@ -511,6 +517,7 @@ impl MediaServer {
             reaper,
             http,
             http_stop: http_stop_tx,
+            lingers,
         }));
         Ok(RunningServer {
             local_addr,
@@ -564,7 +571,7 @@ fn install_crypto_provider() {
 /// Serves a router until `signal`.
 fn serve<L, ResBody>(
     router: Router<L>,
-    incoming: TcpIncoming,
+    incoming: LingeringIncoming,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> BoxFuture<'static, Result<(), tonic::transport::Error>>
 where
@@ -616,11 +623,13 @@ struct Supervised {
     reaper: JoinHandle<()>,
     http: Option<JoinHandle<()>>,
     http_stop: watch::Sender<bool>,
+    lingers: Lingers,
 }
 
 /// Runs the server and, once shutdown is requested, drains it: stop accepting (health and
 /// readiness report not serving), let running turns finish within the grace period, then end
-/// the remaining calls and tell their agents.
+/// the remaining calls and tell their agents; finally wait (briefly) for the closed connections
+/// to finish their lingering close, so that no reply is lost to a reset.
 async fn supervise(mut s: Supervised) -> Result<(), Error> {
     let grpc = tokio::spawn(s.grpc);
     let serve_error = |err: tonic::transport::Error| {
@@ -690,6 +699,16 @@ async fn supervise(mut s: Supervised) -> Result<(), Error> {
             Ok(())
         }
     };
+    // Closed connections still draining must not be cut off by the process exiting.
+    if tokio::time::timeout(linger::LINGER + Duration::from_secs(1), s.lingers.idle())
+        .await
+        .is_err()
+    {
+        tracing::debug!(
+            lingering = s.lingers.running(),
+            "connections still lingering are dropped"
+        );
+    }
     s.reaper.abort();
     let _ = s.http_stop.send(true);
     if let Some(http) = s.http {

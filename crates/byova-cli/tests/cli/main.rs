@@ -2,9 +2,12 @@
 
 mod auth;
 mod datasources;
+mod faults;
 mod jws;
 mod keeper;
 mod schemas;
+mod serve;
+mod simulate;
 mod store;
 mod support;
 mod usage;

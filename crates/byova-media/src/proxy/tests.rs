@@ -153,13 +153,21 @@ fn proxy_error(err: &AgentError) -> ProxyErrorKind {
 
 fn utterance(received: Option<Vec<u8>>, pcm16: Vec<i16>) -> Utterance {
     Utterance {
-        recorded: crate::vad::Utterance {
-            pcm16,
-            sample_rate: 8000,
-            received,
-            encoding: AudioEncoding::Mulaw,
-            start: Duration::ZERO,
-            truncated: false,
+        recorded: match received {
+            Some(received) => crate::vad::Utterance::from_received(
+                received,
+                AudioEncoding::Mulaw,
+                8000,
+                Duration::ZERO,
+                false,
+            ),
+            None => crate::vad::Utterance::from_pcm16(
+                pcm16,
+                AudioEncoding::Mulaw,
+                8000,
+                Duration::ZERO,
+                false,
+            ),
         },
         language: None,
         end: UtteranceEnd::Silence,

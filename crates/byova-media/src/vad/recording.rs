@@ -1,4 +1,10 @@
 //! The endpointer's audio buffer: a rolling pre-roll while waiting for speech, then the utterance.
+//!
+//! Memory matters here: every caller in a turn has one. The audio is kept once, as received (one
+//! byte per sample for G.711), and decoded to PCM only when the agent asks for it
+//! ([`Utterance::pcm16`]). Only a mid-recording format change switches the buffer to PCM. The
+//! buffer grows in steps of a quarter second (or a quarter of its size, for long utterances)
+//! rather than by doubling, so it stays within a few KiB of what it holds.
 
 use std::time::Duration;
 
@@ -9,16 +15,21 @@ use crate::audio::{AudioEncoding, Resampler};
 /// The most audio one recording keeps (5 minutes); later audio is dropped and flagged.
 pub(super) const RECORDING_CAP: Duration = Duration::from_secs(300);
 
+/// The smallest growth step of the buffer, as audio time.
+const GROWTH_STEP: Duration = Duration::from_millis(250);
+
 /// Audio kept in the caller's format (at the format of its first sample), with its start time.
 #[derive(Debug)]
 pub(super) struct Recording {
-    pcm: Vec<i16>,
+    /// The audio as received, while every sample arrived as (`encoding`, `rate`).
     raw: Vec<u8>,
-    /// Whether `raw` matches `pcm` sample for sample (false after a mid-recording format change).
+    /// The audio as PCM at `rate`, once a mid-recording format change made `raw` unusable.
+    pcm: Vec<i16>,
+    /// Whether the audio is in `raw` (else in `pcm`).
     raw_valid: bool,
     rate: u32,
     encoding: AudioEncoding,
-    /// Audio time of `pcm[0]`.
+    /// Audio time of the first sample.
     start: Duration,
     /// Converts input at a different rate than `rate` (after a mid-recording format change).
     converter: Option<Resampler>,
@@ -29,8 +40,8 @@ pub(super) struct Recording {
 impl Recording {
     pub(super) fn new() -> Self {
         Self {
-            pcm: Vec::new(),
             raw: Vec::new(),
+            pcm: Vec::new(),
             raw_valid: true,
             rate: 8000,
             encoding: AudioEncoding::Mulaw,
@@ -43,13 +54,14 @@ impl Recording {
 
     /// Empties the buffer; the next sample has format (`encoding`, `rate`) and time `start`.
     pub(super) fn restart(&mut self, encoding: AudioEncoding, rate: u32, start: Duration) {
-        self.pcm.clear();
         self.raw.clear();
+        self.pcm = Vec::new();
         self.raw_valid = true;
         self.rate = rate;
         self.encoding = encoding;
         self.start = start;
         self.converter = None;
+        self.scratch = Vec::new();
         self.truncated = false;
     }
 
@@ -60,16 +72,36 @@ impl Recording {
 
     /// Audio time just after the last sample.
     pub(super) fn end(&self) -> Duration {
-        self.start + samples_to_duration(self.pcm.len() as u64, self.rate)
+        self.start + self.duration()
+    }
+
+    /// Samples held.
+    fn samples(&self) -> usize {
+        if self.raw_valid {
+            self.raw.len() / self.encoding.bytes_per_sample()
+        } else {
+            self.pcm.len()
+        }
     }
 
     /// Appends `pcm` (at `rate`) and the `raw` bytes it was decoded from (in `encoding`).
     pub(super) fn append(&mut self, pcm: &[i16], raw: &[u8], encoding: AudioEncoding, rate: u32) {
         let cap =
             usize::try_from(duration_to_samples(RECORDING_CAP, self.rate)).unwrap_or(usize::MAX);
-        if rate != self.rate || encoding != self.encoding {
-            self.raw_valid = false;
-            self.raw = Vec::new();
+        if self.raw_valid && (rate != self.rate || encoding != self.encoding) {
+            self.switch_to_pcm();
+        }
+        let room = cap.saturating_sub(self.samples());
+        if self.raw_valid {
+            let width = encoding.bytes_per_sample();
+            let take = pcm.len().min(raw.len() / width).min(room);
+            if take < pcm.len() {
+                self.truncated = true;
+            }
+            let step = self.step_samples() * width;
+            grow(&mut self.raw, take * width, step);
+            self.raw.extend_from_slice(&raw[..take * width]);
+            return;
         }
         let samples: &[i16] = if rate == self.rate {
             pcm
@@ -92,17 +124,28 @@ impl Recording {
             converter.process(pcm, &mut self.scratch);
             &self.scratch
         };
-        let room = cap.saturating_sub(self.pcm.len());
         let take = samples.len().min(room);
         if take < samples.len() {
             self.truncated = true;
         }
+        let step = self.step_samples();
+        grow(&mut self.pcm, take, step);
         self.pcm.extend_from_slice(&samples[..take]);
-        if self.raw_valid {
-            let width = encoding.bytes_per_sample();
-            self.raw
-                .extend_from_slice(&raw[..(take * width).min(raw.len())]);
-        }
+    }
+
+    /// The format changed mid-recording: the received bytes no longer describe the audio, so the
+    /// audio so far is decoded and the buffer continues as PCM at the first rate.
+    fn switch_to_pcm(&mut self) {
+        let mut pcm = Vec::with_capacity(self.samples() + self.step_samples());
+        self.encoding.decode_into(&self.raw, &mut pcm);
+        self.pcm = pcm;
+        self.raw = Vec::new();
+        self.raw_valid = false;
+    }
+
+    /// The growth step in samples.
+    fn step_samples(&self) -> usize {
+        usize::try_from(duration_to_samples(GROWTH_STEP, self.rate)).unwrap_or(usize::MAX)
     }
 
     /// Drops the audio before time `t` (nothing if `t` is before the start).
@@ -112,14 +155,14 @@ impl Recording {
         };
         let n = usize::try_from(duration_to_samples(offset, self.rate))
             .unwrap_or(usize::MAX)
-            .min(self.pcm.len());
+            .min(self.samples());
         if n == 0 {
             return;
         }
-        self.pcm.drain(..n);
         if self.raw_valid {
-            let bytes = (n * self.encoding.bytes_per_sample()).min(self.raw.len());
-            self.raw.drain(..bytes);
+            self.raw.drain(..n * self.encoding.bytes_per_sample());
+        } else {
+            self.pcm.drain(..n);
         }
         self.start += samples_to_duration(n as u64, self.rate);
     }
@@ -128,35 +171,47 @@ impl Recording {
     pub(super) fn truncate_at(&mut self, t: Duration) {
         let offset = t.saturating_sub(self.start);
         let n = usize::try_from(duration_to_samples(offset, self.rate)).unwrap_or(usize::MAX);
-        if n < self.pcm.len() {
-            self.pcm.truncate(n);
+        if n < self.samples() {
             if self.raw_valid {
                 self.raw.truncate(n * self.encoding.bytes_per_sample());
+            } else {
+                self.pcm.truncate(n);
             }
         }
     }
 
     /// Length of the buffered audio.
     pub(super) fn duration(&self) -> Duration {
-        samples_to_duration(self.pcm.len() as u64, self.rate)
+        samples_to_duration(self.samples() as u64, self.rate)
     }
 
     /// Moves the audio out as an [`Utterance`]; the buffer continues empty at the current end.
     pub(super) fn take(&mut self) -> Utterance {
         let end = self.end();
-        let utterance = Utterance {
-            pcm16: std::mem::take(&mut self.pcm),
-            sample_rate: self.rate,
-            received: self.raw_valid.then(|| std::mem::take(&mut self.raw)),
-            encoding: self.encoding,
-            start: self.start,
-            truncated: self.truncated,
+        let utterance = if self.raw_valid {
+            let mut raw = std::mem::take(&mut self.raw);
+            raw.shrink_to_fit();
+            Utterance::from_received(raw, self.encoding, self.rate, self.start, self.truncated)
+        } else {
+            let mut pcm = std::mem::take(&mut self.pcm);
+            pcm.shrink_to_fit();
+            // Later audio starts a new recording, held as received again.
+            self.raw_valid = true;
+            Utterance::from_pcm16(pcm, self.encoding, self.rate, self.start, self.truncated)
         };
-        self.raw.clear();
         self.start = end;
         self.truncated = false;
         utterance
     }
+}
+
+/// Makes room for `additional` more elements: at least `step`, or a quarter of what `buf` holds
+/// (geometric growth for long recordings), never doubling.
+fn grow<T>(buf: &mut Vec<T>, additional: usize, step: usize) {
+    if buf.capacity() - buf.len() >= additional {
+        return;
+    }
+    buf.reserve_exact(additional.max(step).max(buf.len() / 4));
 }
 
 #[cfg(test)]

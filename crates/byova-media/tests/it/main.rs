@@ -3,7 +3,11 @@
 
 mod auth;
 mod calls;
+mod faults;
+mod fuzz_rpc;
+mod fuzz_wav;
 mod hostile;
 mod lifecycle;
 mod ops;
+mod shutdown_close;
 mod support;

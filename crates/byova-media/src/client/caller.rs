@@ -1,49 +1,26 @@
-//! A caller: drives a BYOVA media server the way Webex Contact Center does (feature `client`).
-//!
-//! A [`Caller`] holds the gRPC channel (and the JWS to present); a [`Call`] is one conversation
-//! seen from the Webex side; each method of a call runs one `ProcessCallerInput` turn and returns
-//! a [`TurnResult`]: every response with the time it arrived, and the RPC's final status.
-//! [`Call::open_turn`] gives full control over a turn ([`Turn`]).
-//!
-//! ```no_run
-//! use byova_media::client::{Caller, SpeakOptions};
-//!
-//! # async fn run(utterance_mulaw: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
-//! let caller = Caller::connect("http://127.0.0.1:50051").await?;
-//! let call = caller.call("call-1").customer_org_id("org-1");
-//! let greeting = call.session_start("entry", Default::default()).await;
-//! assert!(greeting.is_ok());
-//! // 20 ms μ-law frames in real time; sending stops when END_OF_INPUT arrives.
-//! let turn = call.speak(&utterance_mulaw, &SpeakOptions::default()).await;
-//! println!("END_OF_INPUT after {:?}", turn.first_event(byova_media::client::EventType::EndOfInput));
-//! call.session_end().await;
-//! # Ok(())
-//! # }
-//! ```
+//! [`Caller`] (a connection acting as Webex) and [`Call`] (one conversation): each method of a
+//! call runs one `ProcessCallerInput` turn.
 
 use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
-use tonic::{Code, Status, Streaming};
 
 use crate::audio::{AudioEncoding, MULAW_SILENCE};
 use crate::json::{JsonObject, json_to_struct};
 use crate::proto::voice_va_request::VoiceVaInputType;
 use crate::proto::voice_virtual_agent_client::VoiceVirtualAgentClient;
-use crate::proto::{
-    self, DtmfInputs, EventInput, VirtualAgentInfo, VoiceInput, VoiceVaRequest, VoiceVaResponse,
-};
+use crate::proto::{self, DtmfInputs, EventInput, VirtualAgentInfo, VoiceInput, VoiceVaRequest};
 
-pub use crate::proto::event_input::EventType as InputEventType;
-pub use crate::proto::output_event::EventType;
-pub use crate::proto::voice_va_response::ResponseType;
+use super::ClientError;
+use super::turn::{Turn, TurnResult, has_event};
+use super::{EventType, InputEventType};
 
 /// Requests buffered per turn before [`Turn::send`] waits.
 const REQUEST_BUFFER: usize = 32;
@@ -65,18 +42,6 @@ impl fmt::Debug for Caller {
             )
             .finish_non_exhaustive()
     }
-}
-
-/// Why a caller could not be created.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClientError {
-    /// The endpoint URI is invalid or the connection failed.
-    #[error("cannot connect to the media server")]
-    Connect(#[source] tonic::transport::Error),
-    /// The token cannot be sent as gRPC metadata (it holds characters outside visible ASCII).
-    #[error("the token is not valid gRPC metadata")]
-    InvalidToken,
 }
 
 impl Caller {
@@ -111,10 +76,7 @@ impl Caller {
     /// # Errors
     /// [`ClientError::InvalidToken`] when the token is not valid metadata.
     pub fn with_token(mut self, token: &str) -> Result<Self, ClientError> {
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| ClientError::InvalidToken)?;
-        self.authorization = Some(value);
+        self.authorization = Some(super::error::bearer(token)?);
         Ok(self)
     }
 
@@ -265,8 +227,27 @@ impl Call {
     /// The status when the server refuses the RPC before any response (for example
     /// UNAUTHENTICATED).
     pub async fn open_turn(&self) -> Result<Turn, Status> {
+        let mut turn = self.start_turn();
+        turn.opened().await?;
+        Ok(turn)
+    }
+
+    /// Opens a `ProcessCallerInput` RPC without waiting for the server's response headers:
+    /// requests can be sent at once (a server may hold its headers until it has read them).
+    /// The RPC's fate shows in the first [`Turn::next`].
+    #[must_use]
+    pub fn start_turn(&self) -> Turn {
         let (tx, rx) = mpsc::channel(REQUEST_BUFFER);
-        let mut request = tonic::Request::new(ReceiverStream::new(rx));
+        let started = Instant::now();
+        Turn::opening(Some(tx), self.dispatch(ReceiverStream::new(rx)), started)
+    }
+
+    /// The RPC carrying `requests`, with this call's metadata.
+    fn dispatch(
+        &self,
+        requests: impl tokio_stream::Stream<Item = VoiceVaRequest> + Send + 'static,
+    ) -> super::turn::Opening {
+        let mut request = tonic::Request::new(requests);
         if let Some(auth) = &self.caller.authorization {
             request.metadata_mut().insert("authorization", auth.clone());
         }
@@ -275,31 +256,20 @@ impl Call {
                 .metadata_mut()
                 .insert("trackingid", tracking.clone());
         }
-        let started = Instant::now();
         let mut client = self.caller.client.clone();
-        let responses = client.process_caller_input(request).await?.into_inner();
-        Ok(Turn {
-            tx: Some(tx),
-            responses,
-            started,
-            received: Vec::new(),
-            status: None,
-            audio_started: None,
-            frames_sent: 0,
+        Box::pin(async move {
+            client
+                .process_caller_input(request)
+                .await
+                .map(tonic::Response::into_inner)
         })
     }
 
     /// Runs a turn that sends `requests`, half-closes and collects the responses.
     pub async fn run_turn(&self, requests: impl IntoIterator<Item = VoiceVaRequest>) -> TurnResult {
-        let mut turn = match self.open_turn().await {
-            Ok(turn) => turn,
-            Err(status) => return TurnResult::failed(status),
-        };
-        for request in requests {
-            if turn.send(request).await.is_err() {
-                break;
-            }
-        }
+        let requests: Vec<VoiceVaRequest> = requests.into_iter().collect();
+        let started = Instant::now();
+        let turn = Turn::opening(None, self.dispatch(tokio_stream::iter(requests)), started);
         turn.finish().await
     }
 
@@ -350,10 +320,7 @@ impl Call {
     /// silence for up to `options.trailing_silence`, and stops sending as soon as END_OF_INPUT
     /// arrives (when `options.stop_on_end_of_input`), then half-closes and collects the reply.
     pub async fn speak(&self, audio: &[u8], options: &SpeakOptions) -> TurnResult {
-        let mut turn = match self.open_turn().await {
-            Ok(turn) => turn,
-            Err(status) => return TurnResult::failed(status),
-        };
+        let mut turn = self.start_turn();
         let bytes_per_frame = options.frame_bytes();
         let silence_byte = match options.encoding {
             AudioEncoding::Mulaw => MULAW_SILENCE,
@@ -467,219 +434,4 @@ impl SpeakOptions {
             .saturating_mul(self.encoding.bytes_per_sample())
             .max(1)
     }
-}
-
-/// An open `ProcessCallerInput` RPC.
-pub struct Turn {
-    tx: Option<mpsc::Sender<VoiceVaRequest>>,
-    responses: Streaming<VoiceVaResponse>,
-    started: Instant,
-    received: Vec<TimedResponse>,
-    status: Option<Status>,
-    audio_started: Option<Duration>,
-    frames_sent: usize,
-}
-
-impl fmt::Debug for Turn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Turn")
-            .field("open", &self.tx.is_some())
-            .field("received", &self.received.len())
-            .field("status", &self.status)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The RPC's request side is closed (half-closed, or the RPC ended).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the turn no longer accepts requests")]
-pub struct TurnClosed;
-
-impl Turn {
-    /// Sends a request.
-    ///
-    /// # Errors
-    /// [`TurnClosed`] after [`half_close`](Self::half_close) or when the RPC has ended.
-    pub async fn send(&mut self, request: VoiceVaRequest) -> Result<(), TurnClosed> {
-        let tx = self.tx.as_ref().ok_or(TurnClosed)?;
-        tx.send(request).await.map_err(|_| TurnClosed)
-    }
-
-    async fn send_audio(&mut self, request: VoiceVaRequest) -> Result<(), TurnClosed> {
-        self.send(request).await?;
-        self.audio_started
-            .get_or_insert_with(|| self.started.elapsed());
-        self.frames_sent += 1;
-        Ok(())
-    }
-
-    /// Half-closes: no more requests (Webex's `onCompleted`).
-    pub fn half_close(&mut self) {
-        self.tx = None;
-    }
-
-    /// Time since the RPC was opened.
-    #[must_use]
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    /// The next response, `None` once the RPC has ended (its status is then kept for
-    /// [`finish`](Self::finish)).
-    pub async fn next(&mut self) -> Option<TimedResponse> {
-        if self.status.is_some() {
-            return None;
-        }
-        match self.responses.next().await {
-            Some(Ok(response)) => {
-                let timed = TimedResponse {
-                    at: self.started.elapsed(),
-                    response,
-                };
-                self.received.push(timed.clone());
-                Some(timed)
-            }
-            Some(Err(status)) => {
-                self.status = Some(status);
-                None
-            }
-            None => {
-                self.status = Some(Status::ok(""));
-                None
-            }
-        }
-    }
-
-    /// Half-closes, reads the remaining responses and returns everything with the status.
-    pub async fn finish(mut self) -> TurnResult {
-        self.half_close();
-        while self.next().await.is_some() {}
-        TurnResult {
-            responses: self.received,
-            status: self.status.unwrap_or_else(|| Status::ok("")),
-            duration: self.started.elapsed(),
-            audio_started: self.audio_started,
-            frames_sent: self.frames_sent,
-        }
-    }
-}
-
-/// A response with the time it arrived, counted from the opening of its RPC.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimedResponse {
-    /// When it arrived.
-    pub at: Duration,
-    /// The response.
-    pub response: VoiceVaResponse,
-}
-
-impl TimedResponse {
-    /// The response type (FINAL, PARTIAL, CHUNK; unknown values read as FINAL).
-    #[must_use]
-    pub fn response_type(&self) -> ResponseType {
-        ResponseType::try_from(self.response.response_type).unwrap_or(ResponseType::Final)
-    }
-
-    /// The output events' types, in order (unknown values are skipped).
-    #[must_use]
-    pub fn events(&self) -> Vec<EventType> {
-        self.response
-            .output_events
-            .iter()
-            .filter_map(|event| EventType::try_from(event.event_type).ok())
-            .collect()
-    }
-
-    /// Bytes of prompt audio carried.
-    #[must_use]
-    pub fn audio_bytes(&self) -> usize {
-        self.response
-            .prompts
-            .iter()
-            .map(|prompt| prompt.audio_content.len())
-            .sum()
-    }
-}
-
-/// Everything one turn produced.
-#[derive(Debug, Clone)]
-pub struct TurnResult {
-    /// The responses, in order.
-    pub responses: Vec<TimedResponse>,
-    /// The RPC's final status (code OK on success).
-    pub status: Status,
-    /// From opening the RPC to its end.
-    pub duration: Duration,
-    /// When the first audio frame was sent (speaking turns).
-    pub audio_started: Option<Duration>,
-    /// How many audio frames were sent.
-    pub frames_sent: usize,
-}
-
-impl TurnResult {
-    fn failed(status: Status) -> Self {
-        Self {
-            responses: Vec::new(),
-            status,
-            duration: Duration::ZERO,
-            audio_started: None,
-            frames_sent: 0,
-        }
-    }
-
-    /// Whether the RPC ended with OK.
-    #[must_use]
-    pub fn is_ok(&self) -> bool {
-        self.status.code() == Code::Ok
-    }
-
-    /// The status code.
-    #[must_use]
-    pub fn code(&self) -> Code {
-        self.status.code()
-    }
-
-    /// The first response carrying `event`, if any.
-    #[must_use]
-    pub fn first_event(&self, event: EventType) -> Option<&TimedResponse> {
-        self.responses
-            .iter()
-            .find(|response| has_event(&response.response, event))
-    }
-
-    /// The response types, in order.
-    #[must_use]
-    pub fn response_types(&self) -> Vec<ResponseType> {
-        self.responses
-            .iter()
-            .map(TimedResponse::response_type)
-            .collect()
-    }
-
-    /// All prompt audio received, concatenated (CHUNK payloads, or WAV files as sent).
-    #[must_use]
-    pub fn audio(&self) -> Vec<u8> {
-        let mut audio = Vec::new();
-        for response in &self.responses {
-            for prompt in &response.response.prompts {
-                audio.extend_from_slice(&prompt.audio_content);
-            }
-        }
-        audio
-    }
-
-    /// The last response, if any.
-    #[must_use]
-    pub fn last(&self) -> Option<&TimedResponse> {
-        self.responses.last()
-    }
-}
-
-/// Whether `response` carries an output event of type `event`.
-#[must_use]
-pub fn has_event(response: &VoiceVaResponse, event: EventType) -> bool {
-    response
-        .output_events
-        .iter()
-        .any(|candidate| candidate.event_type == event as i32)
 }
