@@ -160,6 +160,8 @@ impl Drop for TurnGuard {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Tombstone {
     pub(crate) reason: SessionEndReason,
+    /// When the conversation ended.
+    pub(crate) at: Instant,
     /// Whether Webex learned of the end (it ended the call, or a turn delivered the terminal
     /// reply); when not, the next RPC of the conversation gets a session-end reply.
     pub(crate) told: bool,
@@ -285,6 +287,34 @@ impl Registry {
         }
     }
 
+    /// Remembers that the caller ended `id` although no conversation was live: the caller's
+    /// SESSION_END overtook the RPC that carried its SESSION_START (a cancelled first turn).
+    /// The SESSION_START that arrives later must not open a call nobody will ever end.
+    pub(crate) fn remember_caller_end(&self, id: &str) {
+        let mut inner = lock(&self.inner);
+        if inner.live.contains_key(id) || inner.tombstones.contains_key(id) {
+            return;
+        }
+        let tombstone = Tombstone {
+            reason: SessionEndReason::CallerEnded,
+            at: Instant::now(),
+            told: true,
+        };
+        self.bury(&mut inner, Arc::from(id), tombstone);
+    }
+
+    /// Records a tombstone, forgetting the oldest beyond the bound.
+    fn bury(&self, inner: &mut Inner, key: Arc<str>, tombstone: Tombstone) {
+        let at = tombstone.at;
+        inner.tombstones.insert(Arc::clone(&key), (tombstone, at));
+        inner.tombstone_order.push_back((key, at));
+        while inner.tombstone_order.len() > self.max_tombstones {
+            if let Some((old, at)) = inner.tombstone_order.pop_front() {
+                remove_tombstone_if(&mut inner.tombstones, &old, at);
+            }
+        }
+    }
+
     /// Creates a conversation, or returns the live one that won a race for the same id.
     pub(crate) fn create(
         &self,
@@ -376,15 +406,15 @@ impl Registry {
                 .live
                 .remove_entry(id)
                 .expect("the entry was just found");
-            inner
-                .tombstones
-                .insert(Arc::clone(&key), (Tombstone { reason, told }, now));
-            inner.tombstone_order.push_back((key, now));
-            while inner.tombstone_order.len() > self.max_tombstones {
-                if let Some((old, at)) = inner.tombstone_order.pop_front() {
-                    remove_tombstone_if(&mut inner.tombstones, &old, at);
-                }
-            }
+            self.bury(
+                &mut inner,
+                key,
+                Tombstone {
+                    reason,
+                    at: now,
+                    told,
+                },
+            );
         }
         let live = inner.live.len();
         drop(inner);

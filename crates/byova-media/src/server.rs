@@ -33,6 +33,10 @@ use crate::vad::EndpointerConfig;
 /// The gRPC service name health checks report on.
 const SERVICE_NAME: &str = "com.cisco.wcc.ccai.media.v1.VoiceVirtualAgent";
 
+/// The default HTTP/2 connection window: room for tens of thousands of small audio frames
+/// waiting unread on one connection (see [`MediaServerBuilder::http2_connection_window`]).
+const DEFAULT_CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+
 /// How inbound calls are authenticated.
 #[derive(Clone, Default)]
 enum Auth {
@@ -66,6 +70,7 @@ pub struct MediaServerBuilder {
     settings: CallSettings,
     http2_keepalive_interval: Option<Duration>,
     http2_keepalive_timeout: Duration,
+    http2_connection_window: u32,
     tcp_keepalive: Option<Duration>,
     max_message_size: usize,
     max_calls: usize,
@@ -96,6 +101,7 @@ impl Default for MediaServerBuilder {
             },
             http2_keepalive_interval: Some(Duration::from_secs(30)),
             http2_keepalive_timeout: Duration::from_secs(20),
+            http2_connection_window: DEFAULT_CONNECTION_WINDOW,
             tcp_keepalive: Some(Duration::from_secs(60)),
             max_message_size: 4 * 1024 * 1024,
             max_calls: 5000,
@@ -258,6 +264,17 @@ impl MediaServerBuilder {
         self
     }
 
+    /// The HTTP/2 connection-level receive window in bytes (default 16 MiB).
+    ///
+    /// Webex may carry many calls on one connection, each sending a small DATA frame every
+    /// 20 ms. h2 bounds how many small frames may wait unread at once by half this window and
+    /// closes the whole connection (GOAWAY `ENHANCE_YOUR_CALM`) beyond it, so a small window
+    /// would drop every call of a busy connection whenever the server falls behind briefly.
+    pub fn http2_connection_window(mut self, bytes: u32) -> Self {
+        self.http2_connection_window = bytes.clamp(65_535, 0x7FFF_FFFF);
+        self
+    }
+
     /// The most concurrent RPCs on one HTTP/2 connection (default 10 000).
     pub fn max_concurrent_streams(mut self, streams: Option<u32>) -> Self {
         self.max_concurrent_streams = streams;
@@ -339,6 +356,7 @@ impl MediaServerBuilder {
                 auth: self.auth,
                 http2_keepalive_interval: self.http2_keepalive_interval,
                 http2_keepalive_timeout: self.http2_keepalive_timeout,
+                http2_connection_window: self.http2_connection_window,
                 tcp_keepalive: self.tcp_keepalive,
                 max_message_size: self.max_message_size,
                 max_concurrent_streams: self.max_concurrent_streams,
@@ -358,6 +376,7 @@ struct Net {
     auth: Auth,
     http2_keepalive_interval: Option<Duration>,
     http2_keepalive_timeout: Duration,
+    http2_connection_window: u32,
     tcp_keepalive: Option<Duration>,
     max_message_size: usize,
     max_concurrent_streams: Option<u32>,
@@ -446,6 +465,7 @@ impl MediaServer {
         let mut server = tonic::transport::Server::builder()
             .http2_keepalive_interval(net.http2_keepalive_interval)
             .http2_keepalive_timeout(Some(net.http2_keepalive_timeout))
+            .initial_connection_window_size(net.http2_connection_window)
             .max_concurrent_streams(net.max_concurrent_streams);
         if let Some(tls) = &net.tls {
             install_crypto_provider();

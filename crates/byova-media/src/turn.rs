@@ -34,6 +34,11 @@ use crate::shared::Shared;
 use crate::sink::{Finished, OutputMode, ReplySink, SinkError};
 use crate::vad::{EndpointEvent, Endpointer, EndpointerPhase};
 
+/// How long after the caller's SESSION_END a SESSION_START of the same conversation counts as
+/// overtaken (from an RPC cancelled at the hang-up) rather than as the flow entering the
+/// virtual agent again.
+const OVERTAKEN_START_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One RPC as the service hands it over.
 pub(crate) struct Rpc {
     pub(crate) requests: BoxStream<'static, Result<VoiceVaRequest, Status>>,
@@ -217,8 +222,20 @@ async fn drive(shared: &Arc<Shared>, rpc: Rpc) {
             let _ = out.send(response).await;
             return;
         }
+        Lookup::Ended(tombstone)
+            if tombstone.reason == SessionEndReason::CallerEnded
+                && tombstone.at.elapsed() < OVERTAKEN_START_WINDOW =>
+        {
+            // A SESSION_START overtaken by the caller's SESSION_END (its RPC was cancelled
+            // when the caller hung up): the caller is gone, so no call opens.
+            tracing::debug!(%conversation_id, "SESSION_START after the caller ended the call: ignored");
+            let _ = out.send(outbound::empty_final()).await;
+            return;
+        }
         Lookup::Unknown if matches!(msg, Msg::SessionEnd) => {
-            // Nothing to end: answer as Cisco's samples do.
+            // Nothing to end: answer as Cisco's samples do, and remember the end in case the
+            // call's SESSION_START is still on its way.
+            shared.registry.remember_caller_end(&conversation_id);
             let _ = out.send(outbound::empty_final()).await;
             return;
         }

@@ -374,6 +374,15 @@ async fn client_session_end_tells_the_agent_and_gets_an_empty_response() {
     let result = t.call("never-seen").session_end().await;
     assert_eq!(messages(&result), vec![VoiceVaResponse::default()]);
     assert_eq!(t.server().live_calls(), 0);
+
+    // Its SESSION_START, overtaken by the hang-up (its RPC was cancelled), opens no call that
+    // nobody would ever end; nor does one arriving after the caller's own SESSION_END.
+    for id in ["never-seen", "hangup-1"] {
+        let late = t.call(id).session_start("", Default::default()).await;
+        assert!(late.is_ok());
+        assert_eq!(messages(&late), vec![VoiceVaResponse::default()], "{id}");
+        assert_eq!(t.server().live_calls(), 0, "{id}");
+    }
 }
 
 #[tokio::test]
