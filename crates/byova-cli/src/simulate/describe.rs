@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use byova::media::audio::{Wav, WavFormat};
-use byova::media::client::{Code, EventType, ResponseType};
+use byova::media::client::{EventType, ResponseType};
 use byova::media::proto::text_content::InputContent;
 use byova::media::proto::{InputHandlingConfig, TextContent, VoiceVaInputMode};
 
@@ -30,28 +30,7 @@ pub(super) fn input_mode(value: i32) -> Option<String> {
     }
 }
 
-/// The canonical name of a gRPC status code (`UNAVAILABLE`).
-pub(super) fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
+pub(super) use byova::media::client::code_name;
 
 /// What a prompt's audio is.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +196,5 @@ mod tests {
         );
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("abc", 4), "abc");
-        assert_eq!(code_name(Code::Unauthenticated), "UNAUTHENTICATED");
     }
 }

@@ -44,6 +44,35 @@ pub use crate::proto::voice_va_response::ResponseType;
 /// The gRPC status of a turn (re-exported from tonic).
 pub use tonic::{Code, Status};
 
+/// The canonical name of a gRPC status code, as gRPC spells it (`UNAVAILABLE`).
+///
+/// ```
+/// use byova_media::client::{Code, code_name};
+/// assert_eq!(code_name(Code::ResourceExhausted), "RESOURCE_EXHAUSTED");
+/// ```
+#[must_use]
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
 /// The metadata of an output event as JSON (empty when it has none).
 #[must_use]
 pub fn event_metadata(event: &crate::proto::OutputEvent) -> crate::JsonObject {

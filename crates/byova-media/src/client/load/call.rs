@@ -8,9 +8,9 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::Channel;
-use tonic::{Code, Status};
 
 use super::clock::{ClockHandle, Speaker, SpeakerState};
 use super::report::{Stats, record};
@@ -474,7 +474,7 @@ impl Ctx {
         }
         for violation in violations {
             let kind = if violation.rule == Rule::StatusOk {
-                code_name(status.code()).to_owned()
+                crate::client::code_name(status.code()).to_owned()
             } else {
                 format!("protocol:{}", violation.rule)
             };
@@ -494,29 +494,6 @@ fn single(head: &Bytes, body: &Bytes) -> tokio_stream::Once<RawRequest> {
 
 fn has_event(response: &VoiceVaResponse, event: EventType) -> bool {
     crate::client::has_event(response, event)
-}
-
-/// The canonical name of a gRPC status code (`UNAVAILABLE`).
-pub(super) fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 #[cfg(test)]
@@ -552,11 +529,5 @@ mod tests {
             &[MULAW_SILENCE; 160]
         );
         assert_eq!(spoken.mark.load(Ordering::Relaxed), usize::MAX);
-    }
-
-    #[test]
-    fn code_names_are_canonical() {
-        assert_eq!(code_name(Code::Unavailable), "UNAVAILABLE");
-        assert_eq!(code_name(Code::ResourceExhausted), "RESOURCE_EXHAUSTED");
     }
 }
