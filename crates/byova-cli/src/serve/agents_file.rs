@@ -13,7 +13,9 @@
 //! ```
 //!
 //! `name` defaults to the id, `default` to false (the first agent is the default when none is
-//! flagged), `attributes` to none. Unknown keys are refused, so a typo is not silently ignored.
+//! flagged), `attributes` to none. The proto's own names are accepted too (`[[agent]]`,
+//! `virtual_agent_id`, `virtual_agent_name`, `is_default`). Other unknown keys are refused, so a
+//! typo is not silently ignored.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +30,7 @@ use crate::exit::CliError;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AgentsFile {
+    #[serde(alias = "agent")]
     agents: Vec<AgentEntry>,
 }
 
@@ -35,9 +38,11 @@ struct AgentsFile {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AgentEntry {
+    #[serde(alias = "virtual_agent_id")]
     id: String,
+    #[serde(alias = "virtual_agent_name")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, alias = "is_default")]
     default: bool,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
@@ -143,6 +148,20 @@ mod tests {
                 ]),
             }
         );
+    }
+
+    #[test]
+    fn accepts_the_proto_field_names() {
+        let agents = parse(
+            r#"
+            [[agent]]
+            virtual_agent_id = "demo"
+            virtual_agent_name = "byova demo agent"
+            is_default = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(agents, [AgentEntry::demo()]);
     }
 
     #[test]

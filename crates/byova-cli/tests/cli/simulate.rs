@@ -579,7 +579,7 @@ async fn the_token_is_presented_as_a_bearer() {
     assert!(
         refused
             .stderr
-            .contains("[status-ok] status Unauthenticated: no valid JWS"),
+            .contains("[status-ok] status UNAUTHENTICATED: no valid JWS"),
         "{}",
         refused.stderr
     );

@@ -221,9 +221,13 @@ impl RpcCheck {
             }
         } else {
             let message = if status.message().is_empty() {
-                format!("status {:?}", status.code())
+                format!("status {}", super::code_name(status.code()))
             } else {
-                format!("status {:?}: {}", status.code(), status.message())
+                format!(
+                    "status {}: {}",
+                    super::code_name(status.code()),
+                    status.message()
+                )
             };
             self.violate(Rule::StatusOk, None, message);
         }

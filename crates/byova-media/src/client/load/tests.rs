@@ -136,7 +136,7 @@ async fn a_server_ending_the_call_skips_the_rest_and_refusals_are_counted() {
     assert_eq!(report.failed_calls, 2);
     assert_eq!(report.errors.get("NOT_FOUND"), Some(&2), "{report:#?}");
     assert!(
-        report.error_samples[0].contains("SESSION_START: [status-ok] status NotFound"),
+        report.error_samples[0].contains("SESSION_START: [status-ok] status NOT_FOUND"),
         "{report:#?}"
     );
     server.shutdown().await.unwrap();
