@@ -147,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use byova::media::RunningServer;
     use byova::media::client::{Caller, EventType, TurnResult};
     use byova::media::proto::{DtmfDigits, DtmfInputConfig, VoiceVaInputMode, VoiceVaResponse};
 
@@ -181,8 +182,8 @@ mod tests {
         dtmf_input_length: 4,
     };
 
-    #[tokio::test]
-    async fn the_menu_the_pin_and_the_goodbye() {
+    /// The server on a free loopback port, and a caller connected to it.
+    async fn start() -> (RunningServer, Caller) {
         let running = server("127.0.0.1:0".parse().unwrap())
             .unwrap()
             .bind()
@@ -191,6 +192,12 @@ mod tests {
         let caller = Caller::connect(format!("http://{}", running.local_addr()))
             .await
             .unwrap();
+        (running, caller)
+    }
+
+    #[tokio::test]
+    async fn the_menu_the_pin_and_the_goodbye() {
+        let (running, caller) = start().await;
         let call = caller.call("call-1");
 
         let welcome = call.session_start("", Default::default()).await;
@@ -214,6 +221,7 @@ mod tests {
             texts(again),
             ["That is not a valid PIN. Please enter four digits, then press pound."]
         );
+        assert_eq!(dtmf_config(again), PIN);
         assert!(again.input_sensitive);
 
         let turn = call.dtmf("2468").await;
@@ -245,14 +253,7 @@ mod tests {
 
     #[tokio::test]
     async fn three_wrong_pins_transfer_to_an_agent() {
-        let running = server("127.0.0.1:0".parse().unwrap())
-            .unwrap()
-            .bind()
-            .await
-            .unwrap();
-        let caller = Caller::connect(format!("http://{}", running.local_addr()))
-            .await
-            .unwrap();
+        let (running, caller) = start().await;
         let call = caller.call("call-2");
         call.session_start("", Default::default()).await;
         call.dtmf("1").await;

@@ -120,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use byova::media::RunningServer;
     use byova::media::audio::{self, PromptAudio};
     use byova::media::client::{Caller, EventType, SpeakOptions, TurnResult};
     use byova::media::proto::text_content::InputContent;
@@ -140,8 +141,8 @@ mod tests {
         &turn.last().expect("a FINAL").response.prompts[0].text
     }
 
-    #[tokio::test]
-    async fn three_utterances_then_a_goodbye_with_the_transcript() {
+    /// The server on a free loopback port, and a caller connected to it.
+    async fn start() -> (RunningServer, Caller) {
         let running = server("127.0.0.1:0".parse().unwrap())
             .unwrap()
             .bind()
@@ -150,6 +151,12 @@ mod tests {
         let caller = Caller::connect(format!("http://{}", running.local_addr()))
             .await
             .unwrap();
+        (running, caller)
+    }
+
+    #[tokio::test]
+    async fn three_utterances_then_a_goodbye_with_the_transcript() {
+        let (running, caller) = start().await;
         let call = caller.call("call-1");
         let greeting = call.session_start("", Default::default()).await;
         assert_eq!(
@@ -186,8 +193,14 @@ mod tests {
             panic!("no transcript: {fin:?}");
         };
         assert!(
-            transcript.starts_with("The caller said 3 things in "),
+            transcript.starts_with("The caller said 3 things in ")
+                && transcript.ends_with(" seconds of speech."),
             "{transcript}"
+        );
+        // The summary is the same text.
+        assert_eq!(
+            fin.response.session_summary,
+            fin.response.session_transcript
         );
         // The agent ended the call: the server forgets it.
         tokio::time::timeout(Duration::from_secs(30), running.wait_live_calls_at_most(0))
@@ -198,14 +211,7 @@ mod tests {
 
     #[tokio::test]
     async fn zero_transfers_to_an_agent() {
-        let running = server("127.0.0.1:0".parse().unwrap())
-            .unwrap()
-            .bind()
-            .await
-            .unwrap();
-        let caller = Caller::connect(format!("http://{}", running.local_addr()))
-            .await
-            .unwrap();
+        let (running, caller) = start().await;
         let call = caller.call("call-2");
         call.session_start("", Default::default()).await;
         let transfer = call.dtmf("0").await;

@@ -147,16 +147,19 @@ async fn main() -> anyhow::Result<()> {
 mod tests {
     use byova::media::audio::{MAX_CHUNK, MIN_CHUNK};
     use byova::media::client::{Caller, EventType, ResponseType, TurnResult};
+    use byova::media::proto::text_content::InputContent;
 
     use super::*;
 
-    /// The CHUNKs of a turn, checked against Webex's rules, and its closing FINAL.
-    fn chunks_and_final(turn: &TurnResult) -> (Vec<usize>, &TurnResult) {
+    /// Checks that `turn` streamed the synthesised `text`: CHUNKs within Webex's rules, at least
+    /// one per word (a reply built after synthesis would be one CHUNK: every reply here is under
+    /// 64 KiB), all of the audio, then one FINAL without audio carrying `text` as transcript.
+    fn assert_streamed(turn: &TurnResult, text: &str) {
         assert!(turn.is_ok(), "{:?}", turn.status);
         let (last, chunks) = turn.responses.split_last().expect("responses");
         assert_eq!(last.response_type(), ResponseType::Final);
         assert_eq!(last.audio_bytes(), 0, "the FINAL carries no audio");
-        let sizes = chunks
+        let sizes: Vec<usize> = chunks
             .iter()
             .map(|chunk| {
                 assert_eq!(chunk.response_type(), ResponseType::Chunk);
@@ -166,7 +169,23 @@ mod tests {
                 audio.len()
             })
             .collect();
-        (sizes, turn)
+        let words = text.split_whitespace().count();
+        assert!(sizes.len() >= words, "{sizes:?}");
+        let total: usize = sizes.iter().sum();
+        let expected = expected_bytes(text);
+        assert!(
+            total.abs_diff(expected) <= 2,
+            "{total} bytes of audio for {expected} samples at 8 kHz"
+        );
+        let fin = &last.response;
+        let Some(InputContent::Text(transcript)) = fin
+            .session_transcript
+            .as_ref()
+            .and_then(|t| t.input_content.clone())
+        else {
+            panic!("no transcript: {fin:?}");
+        };
+        assert_eq!(transcript, text);
     }
 
     /// 8 kHz μ-law bytes of the words of `text` (one byte per 8 kHz sample).
@@ -192,32 +211,14 @@ mod tests {
             .unwrap();
         let call = caller.call("call-1");
 
-        let text = "Hello! This greeting is synthesised while you already hear it.";
         let greeting = call.session_start("", Default::default()).await;
-        let (sizes, greeting) = chunks_and_final(&greeting);
-        // Each word left as soon as it was synthesised: at least one CHUNK per word (a reply
-        // built after synthesis would be one CHUNK: the whole greeting is under 64 KiB).
-        let words = text.split_whitespace().count();
-        assert!(sizes.len() >= words, "{sizes:?}");
-        let total: usize = sizes.iter().sum();
-        let expected = expected_bytes(text);
-        assert!(
-            total.abs_diff(expected) <= 2,
-            "{total} bytes of audio for {expected} samples at 8 kHz"
+        assert_streamed(
+            &greeting,
+            "Hello! This greeting is synthesised while you already hear it.",
         );
-        let fin = &greeting.last().unwrap().response;
-        let Some(byova::media::proto::text_content::InputContent::Text(transcript)) = fin
-            .session_transcript
-            .as_ref()
-            .and_then(|t| t.input_content.clone())
-        else {
-            panic!("no transcript: {fin:?}");
-        };
-        assert_eq!(transcript, text);
 
         let bye = call.dtmf("1").await;
-        let (sizes, bye) = chunks_and_final(&bye);
-        assert!(!sizes.is_empty());
+        assert_streamed(&bye, "Goodbye!");
         assert_eq!(bye.last().unwrap().events(), [EventType::SessionEnd]);
         running.shutdown().await.unwrap();
     }

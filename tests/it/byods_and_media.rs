@@ -97,6 +97,7 @@ async fn the_keeper_registers_the_data_source_and_calls_with_its_jws_get_through
         verified("call-1", "jws-registered")
     );
     let agents = webex.list_virtual_agents(ORG).await.expect("listed");
+    assert_eq!(agents.len(), 1, "{agents:?}");
     assert_eq!(agents[0].virtual_agent_id, "bot");
 
     // Without a token, with one for another data source, expired, or forged: refused before the

@@ -38,10 +38,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop
 
+import stubs
 from wavfile import mulaw_wav, read_mulaw_wav
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEFAULT_GEN = ROOT / "target" / "python-baseline" / "gen"
 DEFAULT_PROMPTS = ROOT / "crates" / "byova-cli" / "assets" / "prompts"
 
 # Endpointing, as in the Rust server's defaults (byova_media::vad::EndpointerConfig).
@@ -87,22 +87,9 @@ grpc = None
 
 
 def load_stubs(gen_dir: pathlib.Path) -> None:
-    """Imports grpc and the stubs generated from proto/ (by ``cargo xtask loadtest``)."""
+    """Imports grpc and the stubs generated from proto/ into this module's globals."""
     global pb, common, pb_grpc, grpc
-    if not (gen_dir / "voicevirtualagent_pb2.py").is_file():
-        raise SystemExit(f"baseline_server: no generated stubs in {gen_dir} (run the xtask)")
-    sys.path.insert(0, str(gen_dir))
-    import grpc as grpc_module
-    import byova_common_pb2
-    import voicevirtualagent_pb2
-    import voicevirtualagent_pb2_grpc
-
-    grpc, common, pb, pb_grpc = (
-        grpc_module,
-        byova_common_pb2,
-        voicevirtualagent_pb2,
-        voicevirtualagent_pb2_grpc,
-    )
+    grpc, common, pb, pb_grpc = stubs.load(gen_dir, "baseline_server")
 
 
 class ProtocolError(Exception):
@@ -622,7 +609,9 @@ def main() -> int:
         "--threshold", type=int, default=DEFAULT_THRESHOLD, help="speech RMS threshold (of 32768)"
     )
     parser.add_argument("--grace", type=float, default=5.0, help="shutdown grace period, seconds")
-    parser.add_argument("--gen-dir", type=pathlib.Path, default=DEFAULT_GEN, help="stubs folder")
+    parser.add_argument(
+        "--gen-dir", type=pathlib.Path, default=stubs.DEFAULT_GEN, help="stubs folder"
+    )
     parser.add_argument("--prompts", type=pathlib.Path, default=DEFAULT_PROMPTS, help="prompts")
     args = parser.parse_args()
     if args.max_turns < 1:

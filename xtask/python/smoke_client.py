@@ -38,10 +38,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import audioop
 
+import stubs
 from wavfile import WavError, read_mulaw_wav
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEFAULT_GEN = ROOT / "target" / "python-baseline" / "gen"
 
 FRAME = 160  # 20 ms of 8 kHz mu-law
 LEAD_FRAMES = 25  # 500 ms of silence before the tone
@@ -71,21 +69,9 @@ grpc = None
 
 
 def load_stubs(gen_dir: pathlib.Path) -> None:
+    """Imports grpc and the stubs generated from proto/ into this module's globals."""
     global pb, common, pb_grpc, grpc
-    if not (gen_dir / "voicevirtualagent_pb2.py").is_file():
-        raise SystemExit(f"smoke_client: no generated stubs in {gen_dir}")
-    sys.path.insert(0, str(gen_dir))
-    import grpc as grpc_module
-    import byova_common_pb2
-    import voicevirtualagent_pb2
-    import voicevirtualagent_pb2_grpc
-
-    grpc, common, pb, pb_grpc = (
-        grpc_module,
-        byova_common_pb2,
-        voicevirtualagent_pb2,
-        voicevirtualagent_pb2_grpc,
-    )
+    grpc, common, pb, pb_grpc = stubs.load(gen_dir, "smoke_client")
 
 
 class Broken(Exception):
@@ -475,7 +461,9 @@ def main() -> int:
     parser.add_argument("--fast", action="store_true", help="send audio without 20 ms pacing")
     parser.add_argument("--calls", type=int, default=1, help="how many calls")
     parser.add_argument("--concurrency", type=int, default=1, help="calls at once")
-    parser.add_argument("--gen-dir", type=pathlib.Path, default=DEFAULT_GEN, help="stubs folder")
+    parser.add_argument(
+        "--gen-dir", type=pathlib.Path, default=stubs.DEFAULT_GEN, help="stubs folder"
+    )
     args = parser.parse_args()
     if args.calls < 1 or args.concurrency < 1:
         parser.error("--calls and --concurrency must be at least 1")

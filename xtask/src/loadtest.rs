@@ -197,8 +197,9 @@ pub(crate) struct Plan {
     pub(crate) refine: usize,
 }
 
-/// Runs the steps in order until one fails.
-fn ladder(
+/// Runs the steps in order until one fails (then bisects, see [`Plan::refine`]); `smoke` first
+/// checks the server with one scripted call.
+pub(crate) fn ladder(
     server: Server,
     steps: &[usize],
     plan: &Plan,
@@ -210,9 +211,9 @@ fn ladder(
         // First, one scripted call checked message by message (`xtask/python/smoke_client.py`):
         // both servers run the same agent.
         let process = start_server(server, max_calls, None, plan.mode)?;
-        python::smoke(process.addr()?, plan.mode)
+        python::smoke(process.ready_addr()?, plan.mode)
             .with_context(|| format!("{} fails the demo-agent smoke call", server.name()))?;
-        process.stop()?;
+        process.stop_cleanly()?;
     }
     let step = |concurrency: usize| -> anyhow::Result<StepResult> {
         eprintln!(
@@ -223,7 +224,7 @@ fn ladder(
         );
         let process = start_server(server, max_calls, None, plan.mode)?;
         let result = measure(server, &process, concurrency, plan)?;
-        process.stop()?;
+        process.stop_cleanly()?;
         eprintln!("{}", row(&result));
         Ok(result)
     };
@@ -271,57 +272,6 @@ pub(crate) fn build_release() -> anyhow::Result<()> {
     sh::run("cargo", &["build", "--release", "-p", "byova-cli"])
 }
 
-/// A running server under test.
-#[derive(Debug)]
-pub(crate) enum Running {
-    Rust(ServerProcess),
-    Python(python::BaselineServer),
-}
-
-impl Running {
-    pub(crate) fn addr(&self) -> anyhow::Result<SocketAddr> {
-        match self {
-            Self::Rust(process) => process.ready_addr(),
-            Self::Python(server) => Ok(server.addr()),
-        }
-    }
-
-    pub(crate) fn pid(&self) -> u32 {
-        match self {
-            Self::Rust(process) => process.pid(),
-            Self::Python(server) => server.pid(),
-        }
-    }
-
-    /// CPU time the server used so far.
-    pub(crate) fn cpu_time(&self) -> anyhow::Result<Duration> {
-        match self {
-            Self::Rust(process) => process.cpu_time(),
-            Self::Python(server) => server.cpu_time(),
-        }
-    }
-
-    /// Its resident set size in bytes.
-    pub(crate) fn rss_bytes(&self) -> anyhow::Result<u64> {
-        match self {
-            Self::Rust(process) => process.rss_bytes(),
-            Self::Python(server) => server.rss_bytes(),
-        }
-    }
-
-    /// Stops it (SIGTERM, graceful); fails when it did not exit cleanly.
-    pub(crate) fn stop(self) -> anyhow::Result<()> {
-        let (name, status) = match self {
-            Self::Rust(process) => ("byova serve", process.stop()?),
-            Self::Python(server) => ("the Python baseline", server.stop()?),
-        };
-        if !status.success() {
-            bail!("{name} ended with {status} when stopped");
-        }
-        Ok(())
-    }
-}
-
 /// Starts `server` on a free loopback port, in CHUNK mode, without authentication; `metrics`
 /// serves `/metrics` on that port (the Rust server only).
 pub(crate) fn start_server(
@@ -329,7 +279,7 @@ pub(crate) fn start_server(
     max_concurrency: usize,
     metrics: Option<u16>,
     mode: Mode,
-) -> anyhow::Result<Running> {
+) -> anyhow::Result<ServerProcess> {
     match server {
         Server::Rust => {
             let mut command = Command::new(sh::workspace_root().join(BYOVA));
@@ -356,21 +306,17 @@ pub(crate) fn start_server(
             }
             // Logs: warnings only, so a busy server spends nothing on them.
             command.env("RUST_LOG", "warn");
-            Ok(Running::Rust(ServerProcess::spawn(
-                "byova serve",
-                command,
-                START_TIMEOUT,
-            )?))
+            ServerProcess::spawn("byova serve", command, START_TIMEOUT)
         }
         Server::Python => {
             let baseline = python::start_baseline(0, mode)?;
             eprintln!(
                 "python baseline on {} ({} mode, pid {})",
-                baseline.addr(),
-                baseline.mode().as_arg(),
+                baseline.ready_addr()?,
+                mode.as_arg(),
                 baseline.pid()
             );
-            Ok(Running::Python(baseline))
+            Ok(baseline)
         }
     }
 }
@@ -465,43 +411,25 @@ pub(crate) fn simulate(
 
 fn measure(
     server: Server,
-    process: &Running,
+    process: &ServerProcess,
     concurrency: usize,
     plan: &Plan,
 ) -> anyhow::Result<StepResult> {
-    let addr = process.addr()?;
+    let addr = process.ready_addr()?;
     let sampler = RssSampler::start(process.pid(), Duration::from_millis(500));
     let cpu_before = process.cpu_time()?;
-    let generator_before = children_cpu_time();
+    let generator_before = python::children_cpu_time()?;
     let wall = Instant::now();
     let report = simulate(addr, concurrency, plan.duration, plan.ramp)?;
     let wall = wall.elapsed();
     let cpu = process.cpu_time()?.saturating_sub(cpu_before);
-    let generator = children_cpu_time().saturating_sub(generator_before);
+    let generator = python::children_cpu_time()?.saturating_sub(generator_before);
     let (peak, _) = sampler.finish();
     // The sampler runs every 500 ms: take a last reading too.
     let peak = peak.max(process.rss_bytes().unwrap_or(0));
     let mut result = step_result(server, concurrency, &report, cpu, wall, peak);
     result.generator_cores = generator.as_secs_f64() / wall.as_secs_f64().max(1e-9);
     Ok(result)
-}
-
-/// CPU time of this process's finished children (`cutime` + `cstime` of `/proc/self/stat`):
-/// after `byova simulate` exits, it includes the load generator's.
-fn children_cpu_time() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| {
-            let rest = stat.get(stat.rfind(')')? + 1..)?.to_owned();
-            // Fields 16 and 17; the text after ')' starts at field 3.
-            let mut fields = rest.split_whitespace().skip(16 - 3);
-            let cutime: u64 = fields.next()?.parse().ok()?;
-            let cstime: u64 = fields.next()?.parse().ok()?;
-            Some(cutime + cstime)
-        })
-        .unwrap_or(0);
-    // Linux counts in 1/100 s (USER_HZ).
-    Duration::from_millis(ticks * 10)
 }
 
 /// A step's figures from the simulate report and the server's CPU time and peak RSS.
@@ -577,7 +505,7 @@ fn row(r: &StepResult) -> String {
 }
 
 /// The highest passing step.
-fn capacity(results: &[StepResult]) -> Option<&StepResult> {
+pub(crate) fn capacity(results: &[StepResult]) -> Option<&StepResult> {
     results
         .iter()
         .filter(|r| r.passed())
@@ -781,6 +709,7 @@ mod tests {
             0,
         );
         assert!(!failing.passed());
+        assert_eq!(failing.errors, 2);
         assert_eq!(failing.error_kinds, "UNAVAILABLE 2");
     }
 
@@ -815,8 +744,14 @@ mod tests {
             table.contains("Capacity: byova serve 500 callers; Python baseline 250 callers (at least 2.0× the capacity)."),
             "{table}"
         );
-        assert!(table.contains("at 250 callers"), "{table}");
-        assert!(table.contains("10.0× less"), "{table}");
+        // The highest step both servers passed.
+        assert!(
+            table.contains(
+                "\nServer CPU per call at 250 callers: byova serve 1.000 ms, Python 10.000 ms: \
+                 10.0× less.\n"
+            ),
+            "{table}"
+        );
         assert!(
             table.contains(
                 "at each server's capacity: byova serve 1.000 ms (500 callers), Python \

@@ -5,12 +5,13 @@
 //! agent of `docs/demo-agent.md` on our `proto/` files. [`ensure_venv`] builds what it needs under
 //! `target/python-baseline/` (a venv with the pinned `xtask/python/requirements.txt`, and the
 //! stubs generated from `proto/` with grpcio-tools), rebuilding only what is stale.
-//! [`start_baseline`] runs it as a child process and returns a guard that stops it (SIGTERM, then
-//! SIGKILL after a grace period) when dropped. [`smoke`] runs `xtask/python/smoke_client.py`, a
-//! scripted call checked message by message, against any demo-agent server.
+//! [`start_baseline`] runs it as a [`ServerProcess`], a guard that stops it (SIGTERM, then SIGKILL
+//! after a grace period) when dropped. [`smoke`] runs `xtask/python/smoke_client.py`, a scripted
+//! call checked message by message, against any demo-agent server.
 //!
 //! [`process_cpu_time`] and [`process_rss_bytes`] read `/proc/<pid>/stat` and
-//! `/proc/<pid>/status` for any process, so the Rust server is measured the same way.
+//! `/proc/<pid>/status` for any process, so the Rust server is measured the same way;
+//! [`children_cpu_time`] reads what this process's finished children used (the load generator).
 
 use std::fs;
 use std::io::{BufRead as _, BufReader};
@@ -254,7 +255,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 ///
 /// # Errors
 /// When the venv is missing, the server cannot start, exits, or does not serve within 60 s.
-pub(crate) fn start_baseline(port: u16, mode: Mode) -> anyhow::Result<BaselineServer> {
+pub(crate) fn start_baseline(port: u16, mode: Mode) -> anyhow::Result<ServerProcess> {
     let paths = Paths::new();
     if !paths.python.is_file() || !paths.gen_dir.join("voicevirtualagent_pb2.py").is_file() {
         bail!("the Python baseline is not set up: call ensure_venv() first");
@@ -270,13 +271,7 @@ pub(crate) fn start_baseline(port: u16, mode: Mode) -> anyhow::Result<BaselineSe
         .env("PYTHONUNBUFFERED", "1")
         // No __pycache__ in the source tree.
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    let process = ServerProcess::spawn("python baseline", command, START_TIMEOUT)?;
-    let addr = process.ready_addr()?;
-    Ok(BaselineServer {
-        process,
-        addr,
-        mode,
-    })
+    ServerProcess::spawn("python baseline", command, START_TIMEOUT)
 }
 
 /// Runs the smoke client (`xtask/python/smoke_client.py`): one scripted call against the
@@ -301,46 +296,6 @@ pub(crate) fn smoke(addr: SocketAddr, mode: Mode) -> anyhow::Result<()> {
         ],
         &[("PYTHONDONTWRITEBYTECODE", "1")],
     )
-}
-
-/// The running Python baseline; stopped (SIGTERM, then SIGKILL after a grace period) on drop.
-#[derive(Debug)]
-pub(crate) struct BaselineServer {
-    process: ServerProcess,
-    addr: SocketAddr,
-    mode: Mode,
-}
-
-impl BaselineServer {
-    /// The address it serves on.
-    pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Its reply mode.
-    pub(crate) fn mode(&self) -> Mode {
-        self.mode
-    }
-
-    /// Its process id.
-    pub(crate) fn pid(&self) -> u32 {
-        self.process.pid()
-    }
-
-    /// CPU time it used so far (user + system, all threads).
-    pub(crate) fn cpu_time(&self) -> anyhow::Result<Duration> {
-        process_cpu_time(self.pid())
-    }
-
-    /// Its resident set size, in bytes.
-    pub(crate) fn rss_bytes(&self) -> anyhow::Result<u64> {
-        process_rss_bytes(self.pid())
-    }
-
-    /// Stops it now (see [`ServerProcess::stop`]).
-    pub(crate) fn stop(self) -> anyhow::Result<ExitStatus> {
-        self.process.stop()
-    }
 }
 
 /// A server child process that printed its ready line; stopped (SIGTERM, then SIGKILL after
@@ -452,6 +407,16 @@ impl ServerProcess {
         self.stop_now()
     }
 
+    /// Like [`stop`](Self::stop); fails unless it exited successfully.
+    pub(crate) fn stop_cleanly(self) -> anyhow::Result<()> {
+        let name = self.name;
+        let status = self.stop()?;
+        if !status.success() {
+            bail!("the {name} ended with {status} when stopped");
+        }
+        Ok(())
+    }
+
     fn stop_now(&mut self) -> anyhow::Result<ExitStatus> {
         let Some(child) = self.child.as_mut() else {
             bail!("the {} was already stopped", self.name);
@@ -537,9 +502,28 @@ fn parse_ready_line(line: &str) -> anyhow::Result<SocketAddr> {
 /// # Errors
 /// When the process does not exist or the file cannot be parsed.
 pub(crate) fn process_cpu_time(pid: u32) -> anyhow::Result<Duration> {
-    let path = format!("/proc/{pid}/stat");
-    let stat = fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let ticks = parse_stat_cpu_ticks(&stat).with_context(|| format!("cannot parse {path}"))?;
+    stat_cpu_time(&format!("/proc/{pid}/stat"), OWN_CPU_FIELD)
+}
+
+/// CPU time (user + system) of this process's children that have exited and been waited for,
+/// from `/proc/self/stat`: after `byova simulate` exits, it includes the load generator's.
+///
+/// # Errors
+/// When the file cannot be read or parsed.
+pub(crate) fn children_cpu_time() -> anyhow::Result<Duration> {
+    stat_cpu_time("/proc/self/stat", CHILDREN_CPU_FIELD)
+}
+
+/// utime, stime: the first of the two CPU-time fields of `/proc/<pid>/stat` for the process.
+const OWN_CPU_FIELD: usize = 14;
+/// cutime, cstime: the same for its waited-for children.
+const CHILDREN_CPU_FIELD: usize = 16;
+
+/// The sum of fields `field` and `field + 1` of the stat file at `path`, as CPU time.
+fn stat_cpu_time(path: &str, field: usize) -> anyhow::Result<Duration> {
+    let stat = fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    let ticks =
+        parse_stat_cpu_ticks(&stat, field).with_context(|| format!("cannot parse {path}"))?;
     let per_second = clock_ticks_per_second();
     Ok(Duration::from_secs(ticks / per_second)
         + Duration::from_nanos((ticks % per_second) * 1_000_000_000 / per_second))
@@ -555,15 +539,16 @@ pub(crate) fn process_rss_bytes(pid: u32) -> anyhow::Result<u64> {
     parse_status_rss(&status).with_context(|| format!("no VmRSS in {path}"))
 }
 
-/// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line, in clock ticks.
-fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+/// Fields `field` and `field + 1` of a `/proc/<pid>/stat` line added up, in clock ticks: utime +
+/// stime for [`OWN_CPU_FIELD`], cutime + cstime for [`CHILDREN_CPU_FIELD`].
+fn parse_stat_cpu_ticks(stat: &str, field: usize) -> Option<u64> {
     // Field 2 (the command name) is in parentheses and may contain spaces and parentheses:
     // the fields after it start after the last ')'. They begin with field 3 (state).
     let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(14 - 3);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    let mut fields = rest.split_whitespace().skip(field.checked_sub(3)?);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
 }
 
 /// `VmRSS:   1234 kB` of a `/proc/<pid>/status` file, in bytes.
@@ -604,11 +589,16 @@ mod tests {
 
     #[test]
     fn stat_fields_are_read_after_the_command_name() {
-        // The name contains a space and a parenthesis; utime 1234, stime 567.
-        let stat = "4242 (py (x) srv) S 1 4242 4242 0 -1 4194560 9000 0 0 0 1234 567 0 0 20 0 \
+        // The name contains a space and a parenthesis; utime 1234, stime 567, cutime 89,
+        // cstime 11.
+        let stat = "4242 (py (x) srv) S 1 4242 4242 0 -1 4194560 9000 0 0 0 1234 567 89 11 20 0 \
                     5 0 100 600000000 10000 18446744073709551615";
-        assert_eq!(parse_stat_cpu_ticks(stat), Some(1801));
-        assert_eq!(parse_stat_cpu_ticks("4242 (cut short) S 1 2"), None);
+        assert_eq!(parse_stat_cpu_ticks(stat, OWN_CPU_FIELD), Some(1801));
+        assert_eq!(parse_stat_cpu_ticks(stat, CHILDREN_CPU_FIELD), Some(100));
+        assert_eq!(
+            parse_stat_cpu_ticks("4242 (cut short) S 1 2", OWN_CPU_FIELD),
+            None
+        );
     }
 
     #[test]
@@ -634,6 +624,22 @@ mod tests {
         }
         assert!(process_cpu_time(pid).unwrap() >= before + Duration::from_millis(30));
         assert!(process_cpu_time(u32::MAX).is_err());
+    }
+
+    #[test]
+    fn finished_children_are_counted() {
+        let before = children_cpu_time().unwrap();
+        // A child that burns well over 50 ms of CPU, then is waited for.
+        let status = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i + 1)); done"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let after = children_cpu_time().unwrap();
+        assert!(
+            after >= before + Duration::from_millis(50),
+            "{before:?} → {after:?}"
+        );
     }
 
     #[test]

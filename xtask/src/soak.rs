@@ -74,7 +74,7 @@ pub(crate) fn run(args: &SoakArgs) -> anyhow::Result<()> {
     let server =
         loadtest::start_server(Server::Rust, concurrency, Some(metrics_port), Mode::Chunk)?;
     let pid = server.pid();
-    let addr = server.addr()?;
+    let addr = server.ready_addr()?;
     eprintln!(
         "\n== soak: {concurrency} callers for {:.1} min against {addr} (pid {pid})",
         total.as_secs_f64() / 60.0
@@ -88,7 +88,7 @@ pub(crate) fn run(args: &SoakArgs) -> anyhow::Result<()> {
     let (peak, samples) = sampler.finish();
     let drained = wait_drained(metrics_port);
     let step = loadtest::step_result(Server::Rust, concurrency, &report, cpu, wall, peak);
-    server.stop()?;
+    server.stop_cleanly()?;
 
     let memory = flatness(&samples, warmup);
     let mut out = String::new();
@@ -173,24 +173,10 @@ fn measure_capacity() -> anyhow::Result<usize> {
         mode: Mode::Chunk,
         refine: 0,
     };
-    let mut capacity = 0;
-    for concurrency in [500, 1000, 2000, 4000, 8000] {
-        let server = loadtest::start_server(Server::Rust, concurrency, None, plan.mode)?;
-        let cpu_before = server.cpu_time()?;
-        let wall = Instant::now();
-        let report = loadtest::simulate(server.addr()?, concurrency, plan.duration, plan.ramp)?;
-        let cpu = server.cpu_time()?.saturating_sub(cpu_before);
-        let step =
-            loadtest::step_result(Server::Rust, concurrency, &report, cpu, wall.elapsed(), 0);
-        server.stop()?;
-        if !step.passed() {
-            break;
-        }
-        capacity = concurrency;
-    }
-    if capacity == 0 {
-        bail!("byova serve did not pass even 500 callers: give --concurrency");
-    }
+    let steps = loadtest::ladder(Server::Rust, &[500, 1000, 2000, 4000, 8000], &plan, false)?;
+    let capacity = loadtest::capacity(&steps)
+        .context("byova serve did not pass even 500 callers: give --concurrency")?
+        .concurrency;
     eprintln!("measured capacity: {capacity} callers");
     Ok(capacity)
 }

@@ -161,9 +161,6 @@ impl Client {
                 "plain http is only allowed to loopback hosts (see ClientBuilder::allow_http)",
             ));
         }
-        if url.scheme() != "http" && url.scheme() != "https" {
-            return Err(Error::invalid_request("only http(s) URLs are supported"));
-        }
         if with_bearer && url.origin() != inner.base_url.origin() {
             return Err(Error::invalid_request(
                 "refusing to send the bearer token to a host other than the base URL's",
@@ -406,24 +403,36 @@ mod tests {
     #[test]
     fn bearer_stays_on_the_base_origin() {
         let c = client("https://webexapis.com/v1");
-        assert!(
-            c.resolve("https://evil.example/steal", true)
-                .unwrap_err()
-                .is_invalid_request()
+        let err = c.resolve("https://evil.example/steal", true).unwrap_err();
+        assert!(err.is_invalid_request());
+        assert_eq!(
+            err.to_string(),
+            "invalid request: refusing to send the bearer token to a host other than the base URL's"
         );
-        assert!(c.resolve("https://idbroker.webex.com/keys", false).is_ok());
+        assert_eq!(
+            c.resolve("https://idbroker.webex.com/keys", false)
+                .unwrap()
+                .as_str(),
+            "https://idbroker.webex.com/keys"
+        );
     }
 
     #[test]
     fn plain_http_only_to_loopback() {
         let c = client("https://webexapis.com/v1");
-        assert!(
-            c.resolve("http://example.com/x", false)
-                .unwrap_err()
-                .is_invalid_request()
+        let err = c.resolve("http://example.com/x", false).unwrap_err();
+        assert!(err.is_invalid_request());
+        assert_eq!(
+            err.to_string(),
+            "invalid request: plain http is only allowed to loopback hosts (see ClientBuilder::allow_http)"
         );
-        assert!(c.resolve("http://127.0.0.1:8080/x", false).is_ok());
-        assert!(c.resolve("http://[::1]:8080/x", false).is_ok());
+        for loopback in [
+            "http://127.0.0.1:8080/x",
+            "http://[::1]:8080/x",
+            "http://localhost:8080/x",
+        ] {
+            assert_eq!(c.resolve(loopback, false).unwrap().as_str(), loopback);
+        }
     }
 
     #[test]
@@ -435,6 +444,14 @@ mod tests {
                 .unwrap_err()
                 .is_invalid_request()
         );
-        assert!(Client::builder().base_url("mailto:x@y").build().is_err());
+        let err = Client::builder()
+            .base_url("mailto:x@y")
+            .build()
+            .unwrap_err();
+        assert!(err.is_invalid_request());
+        assert_eq!(
+            err.to_string(),
+            "invalid request: the base URL must be an http(s) URL"
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::client::Client;
-use crate::error::{Error, ErrorKind, redact_quoted};
+use crate::error::Error;
 use crate::response::Response;
 use crate::token_source::TokenSource;
 
@@ -178,18 +178,12 @@ impl<T> fmt::Debug for ListRequest<T> {
 
 /// Decodes a list page: `{"items": [...]}` (or a bare array) plus the `next` link.
 pub(crate) fn decode_page<T: DeserializeOwned>(response: &Response) -> Result<Page<T>, Error> {
-    let body = response.body();
-    let bare_array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let bare_array = response.body().iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
     let items = if bare_array {
-        serde_json::from_slice::<Vec<T>>(body)
+        response.json::<Vec<T>>()?
     } else {
-        serde_json::from_slice::<ItemList<T>>(body).map(|list| list.items)
-    }
-    .map_err(|e| {
-        Error::new(ErrorKind::Decode)
-            .with_request(&response.method, response.url.path())
-            .with_message(redact_quoted(&e.to_string()))
-    })?;
+        response.json::<ItemList<T>>()?.items
+    };
     Ok(Page {
         items,
         next: response.next_link(),

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pkce::PkceVerifier;
 use crate::redirect::{AuthorizationCode, RedirectListener};
+use crate::refresh::{Refresh, refresh_grant, usable_refresh_token};
 use crate::settings::RefreshSettings;
 use crate::single_flight::SingleFlight;
 use crate::status::TokenStatus;
@@ -49,17 +50,6 @@ struct Inner {
     clock: Clock,
     cache: TokenCache<()>,
     flights: SingleFlight<(), OAuthTokens>,
-}
-
-/// Why a refresh runs.
-#[derive(Clone)]
-enum Refresh {
-    /// The cached token is expired or missing: refresh unless storage has a valid one.
-    IfExpired,
-    /// Webex rejected this token: refresh unless storage already has another valid one.
-    Rejected(Secret),
-    /// Refresh whatever storage holds.
-    Always,
 }
 
 impl IntegrationAuth {
@@ -297,73 +287,25 @@ impl Inner {
             .await?
             .ok_or_else(|| Error::new(ErrorKind::NotAuthorized))?;
         let now = self.clock.now();
-        // Another task, process or replica may have refreshed while we waited for the lock.
-        let still_good = !stored.is_expired_at(now, self.settings.buffer)
-            && match &why {
-                Refresh::IfExpired => true,
-                Refresh::Rejected(rejected) => *rejected != stored.access_token,
-                Refresh::Always => false,
-            };
-        if still_good {
+        if why.is_served_by(&stored, now, self.settings.buffer) {
             self.remember(&stored);
             lock.release().await;
             return Ok(stored);
         }
-        let refresh_token = usable_refresh_token(&stored, now)?;
-        let sent_at = self.clock.now();
-        let mut tokens = self
-            .client
-            .oauth()
-            .refresh(
-                &self.credentials.client_id,
-                &self.credentials.client_secret,
-                refresh_token,
-            )
-            .await
-            .map_err(refresh_error)?;
-        tokens.obtained_at = sent_at;
+        let mut tokens = refresh_grant(
+            &self.client,
+            &self.clock,
+            &self.credentials.client_id,
+            &self.credentials.client_secret,
+            usable_refresh_token(&stored, now)?,
+        )
+        .await?;
         tokens.inherit_refresh_token(&stored);
         self.storage.set_integration_tokens(&tokens).await?;
         self.remember(&tokens);
         lock.release().await;
         tracing::debug!(expires_at = %tokens.expires_at(), "refreshed the Integration access token");
         Ok(tokens)
-    }
-}
-
-/// The refresh token of `tokens`, unless it is missing or known to be expired.
-pub(crate) fn usable_refresh_token(
-    tokens: &OAuthTokens,
-    now: time::OffsetDateTime,
-) -> Result<&Secret> {
-    match &tokens.refresh_token {
-        Some(token) if tokens.can_refresh_at(now, Duration::ZERO) => Ok(token),
-        Some(_) => Err(Error::with_message(
-            ErrorKind::ReauthorizationRequired,
-            format!(
-                "the refresh token expired at {}",
-                tokens
-                    .refresh_token_expires_at()
-                    .map_or_else(|| "an unknown time".to_owned(), |at| at.to_string())
-            ),
-        )),
-        None => Err(Error::with_message(
-            ErrorKind::ReauthorizationRequired,
-            "no refresh token is stored",
-        )),
-    }
-}
-
-/// A refresh grant Webex refuses (400 `invalid_grant`, 401) means the refresh token is dead.
-pub(crate) fn refresh_error(error: byova_api::Error) -> Error {
-    if error.is_validation() || error.is_unauthorized() {
-        Error::build(
-            ErrorKind::ReauthorizationRequired,
-            Some("Webex rejected the refresh token".into()),
-            Some(Box::new(error)),
-        )
-    } else {
-        Error::api(error)
     }
 }
 

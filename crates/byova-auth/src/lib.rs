@@ -65,6 +65,7 @@ mod org_client;
 mod pkce;
 mod redirect;
 mod redirect_page;
+mod refresh;
 mod service_app;
 mod settings;
 mod single_flight;

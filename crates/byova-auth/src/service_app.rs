@@ -8,8 +8,9 @@ use byova_models::{OAuthTokens, OrgId, Secret, ServiceAppCredentials, ServiceApp
 
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result};
-use crate::integration::{IntegrationAuth, refresh_error, usable_refresh_token};
+use crate::integration::IntegrationAuth;
 use crate::org_client::OrgClient;
+use crate::refresh::{Refresh, refresh_grant, usable_refresh_token};
 use crate::settings::RefreshSettings;
 use crate::single_flight::SingleFlight;
 use crate::status::TokenStatus;
@@ -52,13 +53,6 @@ enum FlightKey {
     Refresh(OrgId),
     Mint(OrgId),
     Register(OrgId),
-}
-
-#[derive(Clone)]
-enum Refresh {
-    IfExpired,
-    Rejected(Secret),
-    Always,
 }
 
 impl ServiceAppAuth {
@@ -284,20 +278,14 @@ impl Inner {
     }
 
     async fn refresh_grant(&self, refresh_token: &Secret) -> Result<OAuthTokens> {
-        let sent_at = self.clock.now();
-        let mut tokens = self
-            .integration
-            .client()
-            .oauth()
-            .refresh(
-                &self.credentials.client_id,
-                &self.credentials.client_secret,
-                refresh_token,
-            )
-            .await
-            .map_err(refresh_error)?;
-        tokens.obtained_at = sent_at;
-        Ok(tokens)
+        refresh_grant(
+            self.integration.client(),
+            &self.clock,
+            &self.credentials.client_id,
+            &self.credentials.client_secret,
+            refresh_token,
+        )
+        .await
     }
 
     async fn refresh(&self, org: &OrgId, why: Refresh) -> Result<OAuthTokens> {
@@ -308,13 +296,7 @@ impl Inner {
             })
         })?;
         let now = self.clock.now();
-        let still_good = !stored.is_expired_at(now, self.settings.buffer)
-            && match &why {
-                Refresh::IfExpired => true,
-                Refresh::Rejected(rejected) => *rejected != stored.access_token,
-                Refresh::Always => false,
-            };
-        if still_good {
+        if why.is_served_by(&stored, now, self.settings.buffer) {
             self.remember(org, &stored);
             lock.release().await;
             return Ok(stored);

@@ -196,6 +196,17 @@ impl From<byova::jws::Error> for CliError {
     }
 }
 
+/// `error` followed by each of its causes, separated by `: `.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    message
+}
+
 /// Clap's own errors: help and version exit 0, usage errors 2.
 pub fn clap_exit(error: &clap::Error) -> ExitCode {
     // Printing can only fail when stderr/stdout is closed; the exit status still tells.

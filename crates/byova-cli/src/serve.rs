@@ -16,7 +16,7 @@ use clap::{Args, ValueEnum};
 
 use self::agents_file::AgentEntry;
 use self::demo_agent::{DemoAgent, Prompts};
-use crate::exit::CliError;
+use crate::exit::{self, CliError};
 use crate::output;
 
 /// `WEBEX_MEDIA_*` variables that `byova serve` reads through its own options (each option names
@@ -300,13 +300,7 @@ fn verify_tokens_from_env() -> Result<bool, CliError> {
 /// failures exit 1.
 fn media_error(error: byova::media::Error) -> CliError {
     if error.is_config() || error.is_tls() {
-        let mut message = error.to_string();
-        let mut cause = std::error::Error::source(&error);
-        while let Some(inner) = cause {
-            message = format!("{message}: {inner}");
-            cause = inner.source();
-        }
-        CliError::usage(message)
+        CliError::usage(exit::with_causes(&error))
     } else {
         CliError::Failed(error.into())
     }
@@ -389,7 +383,14 @@ mod tests {
             let Serve { args } = Serve::try_parse_from(["serve", "--mode", value]).unwrap();
             assert_eq!(args.mode, mode, "{value}");
         }
-        assert!(Serve::try_parse_from(["serve", "--max-turns", "0"]).is_err());
-        assert!(Serve::try_parse_from(["serve", "--tls-cert", "c.pem"]).is_err());
+        let kind = |args: &[&str]| Serve::try_parse_from(args).unwrap_err().kind();
+        assert_eq!(
+            kind(&["serve", "--max-turns", "0"]),
+            clap::error::ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            kind(&["serve", "--tls-cert", "c.pem"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
     }
 }

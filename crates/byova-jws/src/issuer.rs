@@ -135,7 +135,17 @@ mod tests {
     fn regions_parse_case_insensitively() {
         assert_eq!("EU".parse::<Region>(), Ok(Region::Eu));
         assert_eq!(" us ".parse::<Region>(), Ok(Region::Us));
-        assert!("mars".parse::<Region>().is_err());
+        let err = "mars".parse::<Region>().unwrap_err();
+        assert_eq!(
+            err,
+            ParseRegionError {
+                name: "mars".to_owned()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            r#"unknown Webex region "mars" (expected us, eu, ca or integration)"#
+        );
     }
 
     #[test]
@@ -148,10 +158,26 @@ mod tests {
 
     #[test]
     fn issuer_validation() {
-        assert!(validate_issuer("http://127.0.0.1:8080/idb").is_ok());
-        assert!(validate_issuer("https://idbroker.webex.com/idb/").is_err());
-        assert!(validate_issuer("ftp://idbroker.webex.com/idb").is_err());
-        assert!(validate_issuer("https://x/idb?a=b").is_err());
-        assert!(validate_issuer("not a url").is_err());
+        assert_eq!(validate_issuer("http://127.0.0.1:8080/idb"), Ok(()));
+        let slash_query_or_fragment = |issuer: &str| {
+            Err(format!(
+                "issuer {issuer:?} must not end with `/` or carry a query or fragment"
+            ))
+        };
+        for issuer in [
+            "https://idbroker.webex.com/idb/",
+            "https://x/idb?a=b",
+            "https://x/idb#f",
+        ] {
+            assert_eq!(validate_issuer(issuer), slash_query_or_fragment(issuer));
+        }
+        assert_eq!(
+            validate_issuer("ftp://idbroker.webex.com/idb"),
+            Err(r#"issuer "ftp://idbroker.webex.com/idb" must be an http(s) URL"#.to_owned())
+        );
+        assert_eq!(
+            validate_issuer("not a url"),
+            Err(r#"issuer "not a url" is not a URL: relative URL without a base"#.to_owned())
+        );
     }
 }

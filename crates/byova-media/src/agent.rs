@@ -435,7 +435,8 @@ impl fmt::Display for AgentError {
     }
 }
 
-/// An input given to a closure agent ([`agent_fn`]).
+/// An input that asks for a reply: what a closure agent ([`agent_fn`]) is given, and what the
+/// server dispatches to a [`VirtualAgent`]'s callbacks.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AgentInput {
@@ -523,16 +524,7 @@ where
     }
 }
 
-/// The inputs that produce a reply, as the turn driver hands them to an agent.
-#[derive(Debug)]
-pub(crate) enum Input {
-    SessionStart(SessionStart),
-    Utterance(Utterance),
-    Dtmf(Dtmf),
-    Event(Event),
-}
-
-impl Input {
+impl AgentInput {
     /// A short stable name (logs, metrics labels).
     pub(crate) fn kind(&self) -> &'static str {
         match self {
@@ -558,7 +550,7 @@ pub(crate) struct Parts<'a> {
 pub(crate) trait DynAgent: Send + Sync {
     fn new_state(&self) -> Box<dyn Any + Send>;
     fn wants_audio_frames(&self) -> bool;
-    fn reply<'a>(&'a self, parts: Parts<'a>, input: Input) -> BoxFuture<'a, AgentResult>;
+    fn reply<'a>(&'a self, parts: Parts<'a>, input: AgentInput) -> BoxFuture<'a, AgentResult>;
     fn audio<'a>(
         &'a self,
         parts: Parts<'a>,
@@ -586,15 +578,15 @@ impl<A: VirtualAgent> DynAgent for Erased<A> {
         self.0.wants_audio_frames()
     }
 
-    fn reply<'a>(&'a self, parts: Parts<'a>, input: Input) -> BoxFuture<'a, AgentResult> {
+    fn reply<'a>(&'a self, parts: Parts<'a>, input: AgentInput) -> BoxFuture<'a, AgentResult> {
         Box::pin(async move {
             let state = typed_state::<A::State>(parts.state);
             let mut ctx = Context::new(parts.call, parts.turn, state, parts.sink);
             match input {
-                Input::SessionStart(start) => self.0.on_session_start(&mut ctx, start).await,
-                Input::Utterance(utterance) => self.0.on_utterance(&mut ctx, utterance).await,
-                Input::Dtmf(dtmf) => self.0.on_dtmf(&mut ctx, dtmf).await,
-                Input::Event(event) => self.0.on_event(&mut ctx, event).await,
+                AgentInput::SessionStart(start) => self.0.on_session_start(&mut ctx, start).await,
+                AgentInput::Utterance(utterance) => self.0.on_utterance(&mut ctx, utterance).await,
+                AgentInput::Dtmf(dtmf) => self.0.on_dtmf(&mut ctx, dtmf).await,
+                AgentInput::Event(event) => self.0.on_event(&mut ctx, event).await,
             }
         })
     }

@@ -445,16 +445,10 @@ impl MediaServer {
         health
             .set_service_status(SERVICE_NAME, ServingStatus::Serving)
             .await;
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(|err| Error::config("cannot build the reflection service").with_source(err))?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()
-            .map_err(|err| Error::config("cannot build the reflection service").with_source(err))?;
+        let reflection_error =
+            |err| Error::config("cannot build the reflection service").with_source(err);
+        let reflection_v1 = reflection().build_v1().map_err(reflection_error)?;
+        let reflection_v1alpha = reflection().build_v1alpha().map_err(reflection_error)?;
         let agent_service = VoiceVirtualAgentServer::new(VoiceAgentService::new(
             Arc::clone(&shared),
             net.response_buffer,
@@ -588,6 +582,13 @@ fn install_crypto_provider() {
     }
 }
 
+/// The reflection service's builder, describing the BYOVA and health services.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
 /// Serves a router until `signal`.
 fn serve<L, ResBody>(
     router: Router<L>,
@@ -651,11 +652,7 @@ struct Supervised {
 /// the remaining calls and tell their agents; finally wait (briefly) for the closed connections
 /// to finish their lingering close, so that no reply is lost to a reset.
 async fn supervise(mut s: Supervised) -> Result<(), Error> {
-    let grpc = tokio::spawn(s.grpc);
-    let serve_error = |err: tonic::transport::Error| {
-        Error::new(ErrorKind::Serve, "the gRPC server failed").with_source(err)
-    };
-    let mut grpc = grpc;
+    let mut grpc = tokio::spawn(s.grpc);
     tokio::select! {
         () = crate::tracker::stopped(&mut s.stop) => {}
         result = &mut grpc => {
@@ -663,11 +660,7 @@ async fn supervise(mut s: Supervised) -> Result<(), Error> {
             s.ready.store(false, Ordering::Release);
             let _ = s.http_stop.send(true);
             s.reaper.abort();
-            return match result {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(err)) => Err(serve_error(err)),
-                Err(join) => Err(Error::new(ErrorKind::Serve, "the gRPC server task failed").with_source(join)),
-            };
+            return grpc_outcome(result);
         }
     }
 
@@ -708,11 +701,7 @@ async fn supervise(mut s: Supervised) -> Result<(), Error> {
         );
     }
     let result = match tokio::time::timeout(drain, &mut grpc).await {
-        Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(err))) => Err(serve_error(err)),
-        Ok(Err(join)) => {
-            Err(Error::new(ErrorKind::Serve, "the gRPC server task failed").with_source(join))
-        }
+        Ok(joined) => grpc_outcome(joined),
         Err(_) => {
             tracing::warn!("connections did not close in time; they are dropped");
             grpc.abort();
@@ -736,6 +725,21 @@ async fn supervise(mut s: Supervised) -> Result<(), Error> {
     }
     tracing::info!("media server stopped");
     result
+}
+
+/// What the gRPC server task came to.
+fn grpc_outcome(
+    joined: Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>,
+) -> Result<(), Error> {
+    match joined {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => {
+            Err(Error::new(ErrorKind::Serve, "the gRPC server failed").with_source(err))
+        }
+        Err(join) => {
+            Err(Error::new(ErrorKind::Serve, "the gRPC server task failed").with_source(join))
+        }
+    }
 }
 
 /// Starts a graceful shutdown of a [`RunningServer`] from anywhere. Cheap to clone.

@@ -10,7 +10,7 @@ use crate::agents::AgentTable;
 use crate::config::CallSettings;
 use crate::input::SessionEndReason;
 use crate::metrics::Metrics;
-use crate::registry::Registry;
+use crate::registry::{Conversation, Registry};
 use crate::tracker::TaskTracker;
 
 /// What every turn shares: agents, conversations, settings, metrics.
@@ -34,12 +34,22 @@ impl std::fmt::Debug for Shared {
 /// shutdown reply, and each agent is told.
 pub(crate) fn close_all(shared: &Arc<Shared>, reason: SessionEndReason) {
     for (conversation, has_turn) in shared.registry.all() {
-        if shared.registry.close(&conversation, reason, has_turn) {
-            let timeout = shared.settings.session_end_timeout;
-            shared.tasks.spawn(async move {
-                conversation.notify_agent_end(reason, timeout).await;
-            });
-        }
+        close_in_background(shared, conversation, reason, has_turn);
+    }
+}
+
+/// Closes a conversation and, if this closed it, tells its agent in a tracked task.
+fn close_in_background(
+    shared: &Shared,
+    conversation: Arc<Conversation>,
+    reason: SessionEndReason,
+    told: bool,
+) {
+    if shared.registry.close(&conversation, reason, told) {
+        let timeout = shared.settings.session_end_timeout;
+        shared.tasks.spawn(async move {
+            conversation.notify_agent_end(reason, timeout).await;
+        });
     }
 }
 
@@ -58,12 +68,7 @@ pub(crate) async fn reap(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             shared.settings.max_call_duration,
         );
         for (conversation, reason, has_turn) in expired {
-            if shared.registry.close(&conversation, reason, has_turn) {
-                let timeout = shared.settings.session_end_timeout;
-                shared.tasks.spawn(async move {
-                    conversation.notify_agent_end(reason, timeout).await;
-                });
-            }
+            close_in_background(&shared, conversation, reason, has_turn);
         }
     }
 }

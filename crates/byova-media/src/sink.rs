@@ -502,8 +502,17 @@ mod tests {
         assert_eq!(last.response_type, 0);
         assert!(last.prompts.is_empty());
         assert_eq!(last.input_mode, 3);
-        assert!(last.input_handling_config.is_some());
-        assert!(last.session_transcript.is_some());
+        assert_eq!(
+            last.input_handling_config,
+            Some(ReplyDefaults::default().input_config.to_wire())
+        );
+        assert_eq!(
+            last.session_transcript,
+            Some(proto::TextContent {
+                input_content: Some(proto::text_content::InputContent::Text("t".into())),
+                language_code: String::new(),
+            })
+        );
     }
 
     #[tokio::test]

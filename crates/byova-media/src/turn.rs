@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use tonic::Status;
 use tracing::Instrument as _;
 
-use crate::agent::{AgentError, Input, Parts, TurnInfo};
+use crate::agent::{AgentError, AgentInput, Parts, TurnInfo};
 use crate::agents::AgentEntry;
 use crate::audio::AudioEncoding;
 use crate::input::{
@@ -329,6 +329,14 @@ enum Ending {
     },
 }
 
+impl Ending {
+    /// The caller side cancelled the RPC (it knows the call is over).
+    const CANCELLED: Self = Self::Close {
+        reason: SessionEndReason::Cancelled,
+        told: true,
+    };
+}
+
 /// What an agent callback (and the reply it produced) came to.
 enum WorkDone {
     Replied {
@@ -413,7 +421,7 @@ impl Turn<'_> {
                 () = &mut caller_gone => {
                     drop(work);
                     tracing::info!("the caller side cancelled the RPC");
-                    return Ending::Close { reason: SessionEndReason::Cancelled, told: true };
+                    return Ending::CANCELLED;
                 }
                 done = async { work.as_mut().expect("guarded by is_some").await }, if work.is_some() => {
                     return self.after_work(done);
@@ -477,48 +485,33 @@ impl Turn<'_> {
     }
 
     async fn handle(&mut self, msg: Msg) -> Flow {
-        match msg {
+        let input = match msg {
             Msg::Audio {
                 audio,
                 encoding,
                 sample_rate,
                 language,
-            } => self.on_audio(&audio, encoding, sample_rate, language).await,
-            Msg::Dtmf(digits) => {
-                if self.replying {
-                    tracing::warn!("DTMF ignored: a reply is already under way on this RPC");
-                    return Flow::Continue;
-                }
-                self.input_done = true;
-                self.start(Input::Dtmf(Dtmf::new(digits)), Instant::now())
-            }
-            Msg::SessionStart(start) => {
-                if self.replying {
-                    tracing::warn!(
-                        "SESSION_START ignored: a reply is already under way on this RPC"
-                    );
-                    return Flow::Continue;
-                }
-                if !self.conversation.info.set_session_start(start.clone()) {
-                    tracing::warn!("duplicate SESSION_START ignored");
-                    return Flow::Continue;
-                }
-                self.input_done = true;
-                self.start(Input::SessionStart(start), Instant::now())
-            }
-            Msg::SessionEnd => Box::pin(self.on_session_end()).await,
-            Msg::Event(event) => {
-                if self.replying {
-                    tracing::warn!(
-                        ?event,
-                        "event ignored: a reply is already under way on this RPC"
-                    );
-                    return Flow::Continue;
-                }
-                self.input_done = true;
-                self.start(Input::Event(event), Instant::now())
-            }
+            } => return self.on_audio(&audio, encoding, sample_rate, language).await,
+            Msg::SessionEnd => return Box::pin(self.on_session_end()).await,
+            Msg::Dtmf(digits) => AgentInput::Dtmf(Dtmf::new(digits)),
+            Msg::SessionStart(start) => AgentInput::SessionStart(start),
+            Msg::Event(event) => AgentInput::Event(event),
+        };
+        if self.replying {
+            tracing::warn!(
+                input = input.kind(),
+                "input ignored: a reply is already under way on this RPC"
+            );
+            return Flow::Continue;
         }
+        if let AgentInput::SessionStart(start) = &input
+            && !self.conversation.info.set_session_start(start.clone())
+        {
+            tracing::warn!("duplicate SESSION_START ignored");
+            return Flow::Continue;
+        }
+        self.input_done = true;
+        self.start(input, Instant::now())
     }
 
     async fn on_audio(
@@ -563,10 +556,7 @@ impl Turn<'_> {
                 EndpointEvent::SpeechStarted(_) => {
                     tracing::debug!("speech started");
                     if self.out.send(outbound::start_of_input()).await.is_err() {
-                        return Flow::End(Ending::Close {
-                            reason: SessionEndReason::Cancelled,
-                            told: true,
-                        });
+                        return Flow::End(Ending::CANCELLED);
                     }
                 }
                 EndpointEvent::SpeechEnded(ended) => {
@@ -597,10 +587,7 @@ impl Turn<'_> {
             .await
             .is_err()
         {
-            return Flow::End(Ending::Close {
-                reason: SessionEndReason::Cancelled,
-                told: true,
-            });
+            return Flow::End(Ending::CANCELLED);
         }
         let Some(recorded) = recorded else {
             return Flow::Continue;
@@ -613,7 +600,7 @@ impl Turn<'_> {
             language: self.language.clone(),
             end,
         };
-        self.start(Input::Utterance(utterance), detected)
+        self.start(AgentInput::Utterance(utterance), detected)
     }
 
     async fn on_half_close(&mut self) -> Flow {
@@ -642,7 +629,7 @@ impl Turn<'_> {
     }
 
     /// Starts the agent on an input; the reply streams out while the turn keeps reading.
-    fn start(&mut self, input: Input, trigger: Instant) -> Flow {
+    fn start(&mut self, input: AgentInput, trigger: Instant) -> Flow {
         self.replying = true;
         let kind = input.kind();
         let conversation = Arc::clone(&self.conversation);
@@ -717,10 +704,7 @@ impl Turn<'_> {
                     None => Ending::Done,
                 }
             }
-            WorkDone::ClientGone => Ending::Close {
-                reason: SessionEndReason::Cancelled,
-                told: true,
-            },
+            WorkDone::ClientGone => Ending::CANCELLED,
             WorkDone::Failed { delivered } => Ending::Close {
                 reason: SessionEndReason::AgentFailed,
                 told: delivered,
@@ -800,10 +784,7 @@ impl Turn<'_> {
     async fn on_stream_error(&mut self, status: Status) -> Ending {
         if status.code() == tonic::Code::Cancelled || self.out.is_closed() {
             tracing::info!("the caller side cancelled the RPC");
-            return Ending::Close {
-                reason: SessionEndReason::Cancelled,
-                told: true,
-            };
+            return Ending::CANCELLED;
         }
         self.protocol_error(status).await
     }

@@ -226,10 +226,13 @@ pub fn derive_application_id(client_id: &str) -> String {
 /// [`derive_application_id`] for another cluster (e.g. `eu`).
 #[must_use]
 pub fn derive_application_id_in(cluster: &str, client_id: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-        "{PREFIX}{cluster}/{}/{client_id}",
-        WebexId::APPLICATION
-    ))
+    // Not `WebexId::application`: this never fails, whatever the parts (as in the Python SDK).
+    WebexId {
+        cluster: cluster.to_owned(),
+        kind: WebexId::APPLICATION.to_owned(),
+        id: client_id.to_owned(),
+    }
+    .encode()
 }
 
 /// A customer org id: the plain UUID, however it was given.

@@ -7,8 +7,7 @@ use byova_api::{Client, Webhooks};
 use byova_auth::keeper::{DataSourceKeeper, KeeperConfig};
 use byova_auth::storage::{MemoryTokenStorage, TokenStorage};
 use byova_auth::webhook::{
-    EnsuredWebhook, EventDeduper, ServiceAppEvent, ServiceAppWebhooks, WebhookOutcome,
-    ensure_service_app_webhooks,
+    EnsuredWebhook, ServiceAppWebhooks, WebhookOutcome, ensure_service_app_webhooks,
 };
 use byova_auth::{IntegrationAuth, OrgClient, RefreshSettings, ServiceAppAuth};
 use byova_models::{IntegrationCredentials, OrgId, Secret, ServiceAppCredentials};
@@ -45,25 +44,13 @@ struct Inner {
     client: Client,
     integration: IntegrationAuth,
     service_app: ServiceAppAuth,
-    webhooks: WebhookHandling,
+    webhook_handler: ServiceAppWebhooks,
+    /// Deliveries must carry a valid `X-Spark-Signature` when set.
+    webhook_secret: Option<Secret>,
     webhook_target_url: Option<String>,
     datasource_url: Option<String>,
     #[cfg(feature = "jws")]
     verifier: Option<byova_jws::Verifier>,
-}
-
-/// How Service App webhook deliveries are checked.
-enum WebhookHandling {
-    /// A secret is configured: `X-Spark-Signature` is required and checked.
-    Signed {
-        handler: ServiceAppWebhooks,
-        secret: Secret,
-    },
-    /// No secret: deliveries are parsed and de-duplicated, without a signature check.
-    Unsigned {
-        handler: ServiceAppWebhooks,
-        deduper: EventDeduper,
-    },
 }
 
 impl Byova {
@@ -190,7 +177,7 @@ impl Byova {
         &self,
         target_url: &str,
     ) -> Result<[EnsuredWebhook; 2], Error> {
-        let WebhookHandling::Signed { secret, .. } = &self.inner.webhooks else {
+        let Some(secret) = &self.inner.webhook_secret else {
             return Err(Error::new(ErrorKind::NotConfigured(
                 "the webhook secret (WEBEX_WEBHOOK_SECRET)",
             )));
@@ -216,26 +203,13 @@ impl Byova {
         headers: &http::HeaderMap,
         raw_body: &[u8],
     ) -> Result<WebhookOutcome, Error> {
-        match &self.inner.webhooks {
-            WebhookHandling::Signed { handler, .. } => {
-                Ok(handler.handle(headers, raw_body).await?)
-            }
-            WebhookHandling::Unsigned { handler, deduper } => {
-                let event = ServiceAppEvent::parse(raw_body)?;
-                let claim = match event.event_id() {
-                    Some(event_id) => match deduper.claim(&event_id) {
-                        Some(claim) => Some(claim),
-                        None => return Ok(WebhookOutcome::Duplicate { event_id }),
-                    },
-                    None => None,
-                };
-                let outcome = handler.apply(&event).await?;
-                if let Some(claim) = claim {
-                    claim.keep();
-                }
-                Ok(outcome)
-            }
-        }
+        let handler = &self.inner.webhook_handler;
+        let outcome = if self.inner.webhook_secret.is_some() {
+            handler.handle(headers, raw_body).await?
+        } else {
+            handler.handle_unsigned(raw_body).await?
+        };
+        Ok(outcome)
     }
 
     /// Starts the [`DataSourceKeeper`] for `org`: registers or adopts the data source described
@@ -297,10 +271,7 @@ impl fmt::Debug for Byova {
             .field("client", &inner.client)
             .field("integration", &inner.integration)
             .field("service_app", &inner.service_app)
-            .field(
-                "webhook_signatures",
-                &matches!(inner.webhooks, WebhookHandling::Signed { .. }),
-            )
+            .field("webhook_signatures", &inner.webhook_secret.is_some())
             .field("webhook_target_url", &inner.webhook_target_url)
             .field("datasource_url", &inner.datasource_url);
         #[cfg(feature = "jws")]
@@ -444,17 +415,11 @@ impl ByovaBuilder {
         }
         let integration = integration.build();
         let service_app = ServiceAppAuth::builder(self.service_app, integration.clone()).build();
-        let webhooks = match self.webhook_secret {
-            Some(secret) => WebhookHandling::Signed {
-                handler: ServiceAppWebhooks::new(service_app.clone(), secret.expose()),
-                secret,
-            },
-            // The handler's verifier is never used on this path: only `apply` is called.
-            None => WebhookHandling::Unsigned {
-                handler: ServiceAppWebhooks::new(service_app.clone(), b""),
-                deduper: EventDeduper::default(),
-            },
-        };
+        // Without a secret the handler's verifier is never used: only `handle_unsigned` is.
+        let webhook_handler = ServiceAppWebhooks::new(
+            service_app.clone(),
+            self.webhook_secret.as_ref().map_or("", Secret::expose),
+        );
         #[cfg(feature = "jws")]
         let verifier = match (self.jws.verifier, &self.datasource_url) {
             (Some(verifier), _) => Some(verifier),
@@ -479,7 +444,8 @@ impl ByovaBuilder {
                 client,
                 integration,
                 service_app,
-                webhooks,
+                webhook_handler,
+                webhook_secret: self.webhook_secret,
                 webhook_target_url: self.webhook_target_url,
                 datasource_url: self.datasource_url,
                 #[cfg(feature = "jws")]

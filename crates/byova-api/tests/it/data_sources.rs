@@ -10,6 +10,8 @@ use byova_models::{DataSourceCreate, DataSourceStatus, DataSourceUpdate};
 use serde_json::{Value, json};
 use wiremock::{Mock, Request, ResponseTemplate};
 
+use crate::support::received;
+
 fn webex_ds(id: &str) -> Value {
     json!({
         "id": id,
@@ -204,11 +206,8 @@ async fn renew_puts_the_settings_with_a_fresh_nonce() {
     ds.renew(&current, 1440).await.unwrap();
 
     // Two renewals, two different nonces.
-    let nonces: Vec<String> = webex
-        .server()
-        .received_requests()
+    let nonces: Vec<String> = received(&webex)
         .await
-        .unwrap()
         .iter()
         .filter(|r| r.method.as_str() == "PUT")
         .map(|r| {
@@ -227,25 +226,29 @@ async fn renew_puts_the_settings_with_a_fresh_nonce() {
 async fn invalid_lifetimes_and_ids_send_nothing() {
     let webex = WebexStandIn::start().await;
     let ds = webex.client().data_sources(StaticToken::new("sa-token"));
+    let lifetime_error = |minutes: u32| {
+        format!("invalid request: tokenLifetimeMinutes must be 1..=1440, got {minutes}")
+    };
     let body = DataSourceCreate::new("s", "https://u", "a", "s", "n", 1441);
-    assert!(ds.create(&body).await.unwrap_err().is_invalid_request());
+    let err = ds.create(&body).await.unwrap_err();
+    assert!(err.is_invalid_request());
+    assert_eq!(err.to_string(), lifetime_error(1441));
     let update = DataSourceUpdate {
         token_lifetime_minutes: Some(0),
         ..DataSourceUpdate::default()
     };
-    assert!(
-        ds.update("ds-1", &update)
-            .await
-            .unwrap_err()
-            .is_invalid_request()
+    let err = ds.update("ds-1", &update).await.unwrap_err();
+    assert!(err.is_invalid_request());
+    assert_eq!(err.to_string(), lifetime_error(0));
+    let err = ds.renew_by_id("ds-1", 2000).await.unwrap_err();
+    assert!(err.is_invalid_request());
+    assert_eq!(err.to_string(), lifetime_error(2000));
+    let err = ds.get("").await.unwrap_err();
+    assert!(err.is_invalid_request());
+    assert_eq!(
+        err.to_string(),
+        "invalid request: an id in the request path is empty"
     );
-    assert!(
-        ds.renew_by_id("ds-1", 2000)
-            .await
-            .unwrap_err()
-            .is_invalid_request()
-    );
-    assert!(ds.get("").await.unwrap_err().is_invalid_request());
     assert!(webex.server().received_requests().await.unwrap().is_empty());
 }
 

@@ -122,6 +122,10 @@ async fn the_bearer_is_never_sent_to_another_origin() {
         .await
         .unwrap_err();
     assert!(err.is_invalid_request());
+    assert_eq!(
+        err.to_string(),
+        "invalid request: refusing to send the bearer token to a host other than the base URL's"
+    );
     assert!(other.server().received_requests().await.unwrap().is_empty());
 }
 
@@ -131,13 +135,11 @@ async fn plain_http_to_remote_hosts_is_refused() {
         .base_url("http://webex.example")
         .build()
         .unwrap();
-    assert!(
-        client
-            .get("/x")
-            .send()
-            .await
-            .unwrap_err()
-            .is_invalid_request()
+    let err = client.get("/x").send().await.unwrap_err();
+    assert!(err.is_invalid_request());
+    assert_eq!(
+        err.to_string(),
+        "invalid request: plain http is only allowed to loopback hosts (see ClientBuilder::allow_http)"
     );
 }
 
@@ -155,7 +157,12 @@ async fn oversized_bodies_are_refused() {
         .max_response_bytes(1024)
         .build()
         .unwrap();
-    assert!(client.get("/big").send().await.unwrap_err().is_decode());
+    let err = client.get("/big").send().await.unwrap_err();
+    assert!(err.is_decode());
+    assert_eq!(
+        err.to_string(),
+        "could not decode response (GET /big): length limit exceeded"
+    );
     webex.verify().await;
 }
 

@@ -32,7 +32,10 @@ async fn slow_server_times_out() {
     let err = client.get("/slow").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert!(err.is_timeout());
-    assert!(err.to_string().contains("GET /slow"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "request timed out (GET /slow): no response within 500ms"
+    );
     // The same client still works (and a timeout is not retried: one request reached /slow).
     client.get("/fast").send().await.unwrap();
     webex.verify().await;
@@ -55,5 +58,9 @@ async fn a_request_can_override_the_timeout() {
         .await
         .unwrap_err();
     assert!(err.is_timeout());
+    assert_eq!(
+        err.to_string(),
+        "request timed out (GET /slow): no response within 300ms"
+    );
     webex.verify().await;
 }

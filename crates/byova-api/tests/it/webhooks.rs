@@ -104,7 +104,7 @@ async fn get_create_update_delete() {
         (got.resource.as_deref(), got.event.as_deref()),
         (Some("serviceApp"), Some("authorized"))
     );
-    hooks
+    let created = hooks
         .create(&WebhookCreate::service_app(
             "BYOVA Service App authorized",
             "https://example.com/hook",
@@ -112,6 +112,7 @@ async fn get_create_update_delete() {
         ))
         .await
         .unwrap();
+    assert_eq!(created, got);
     let with_secret = WebhookCreate::service_app(
         "BYOVA Service App deauthorized",
         "https://example.com/hook",

@@ -88,7 +88,7 @@ impl ServiceAppWebhooks {
     /// minting or deleting tokens.
     pub async fn handle(&self, headers: &http::HeaderMap, body: &[u8]) -> Result<WebhookOutcome> {
         self.verifier.verify_headers(headers, body)?;
-        self.handle_verified(body).await
+        self.handle_unsigned(body).await
     }
 
     /// As [`handle`](Self::handle), with the signature header's value given directly.
@@ -101,10 +101,15 @@ impl ServiceAppWebhooks {
         body: &[u8],
     ) -> Result<WebhookOutcome> {
         self.verifier.verify(signature, body)?;
-        self.handle_verified(body).await
+        self.handle_unsigned(body).await
     }
 
-    async fn handle_verified(&self, body: &[u8]) -> Result<WebhookOutcome> {
+    /// As [`handle`](Self::handle), without the signature check: for a body verified elsewhere,
+    /// or for webhooks created without a secret. Still parsed and de-duplicated.
+    ///
+    /// # Errors
+    /// Payload errors (see [`ServiceAppEvent::parse`]), then as [`apply`](Self::apply).
+    pub async fn handle_unsigned(&self, body: &[u8]) -> Result<WebhookOutcome> {
         let event = ServiceAppEvent::parse(body)?;
         let claim = match event.event_id() {
             Some(event_id) => match self.deduper.claim(&event_id) {

@@ -9,6 +9,8 @@ use byova_auth::storage::{FileTokenStorage, TokenStorage};
 use byova_models::{OAuthTokens, OrgId};
 use time::macros::datetime;
 
+use crate::support::fs::file_names;
+
 /// Set in the child: the path it writes to in a loop.
 const CHILD_ENV: &str = "BYOVA_AUTH_SIGKILL_WRITER";
 /// This test's name, for re-running the test binary as the child.
@@ -134,17 +136,6 @@ fn sigkill_mid_write_leaves_old_or_new_content() {
             .await
             .expect("write after kills");
     });
-    let mut names: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("list")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    assert_eq!(names, ["tokens.json", "tokens.json.lock"]);
+    assert_eq!(file_names(dir.path()), ["tokens.json", "tokens.json.lock"]);
     assert!(check_whole(&path) >= last);
 }

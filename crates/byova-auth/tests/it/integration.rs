@@ -73,7 +73,14 @@ async fn exchanged_tokens_are_stored_and_served() {
         .await
         .expect("status")
         .expect("some");
-    assert!(status.access_token_valid && status.refreshable);
+    assert_eq!(status.obtained_at, tokens.obtained_at);
+    assert_eq!(status.access_token_expires_at, tokens.expires_at());
+    assert_eq!(
+        status.refresh_token_expires_at,
+        tokens.refresh_token_expires_at()
+    );
+    assert!(status.access_token_valid);
+    assert!(status.refreshable);
     env.webex.verify().await;
 }
 

@@ -32,6 +32,11 @@ async fn env() -> Env {
     env
 }
 
+/// Starts a keeper for [`org`] with `config`.
+async fn start_keeper(env: &Env, config: KeeperConfig) -> byova_auth::Result<DataSourceKeeper> {
+    DataSourceKeeper::start(env.service_apps.org_client(&org()), config).await
+}
+
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).expect("format")
 }
@@ -184,9 +189,7 @@ async fn renews_lead_minutes_before_expiry_and_retries_after_a_503() {
 
     let config = KeeperConfig::new(URL).with_data_source_id("ds-1");
     let start = Instant::now();
-    let keeper = DataSourceKeeper::start(env.service_apps.org_client(&org()), config)
-        .await
-        .expect("start");
+    let keeper = start_keeper(&env, config).await.expect("start");
     let mut states = keeper.subscribe();
     let initial = keeper.state();
     assert_eq!(initial.jws.expose(), "jws-1");
@@ -271,10 +274,9 @@ async fn adopts_by_url_schema_audience_and_subject_across_pages() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let keeper =
-        DataSourceKeeper::start(env.service_apps.org_client(&org()), KeeperConfig::new(URL))
-            .await
-            .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL))
+        .await
+        .expect("start");
     let state = keeper.state();
     assert_eq!(state.data_source.id, "ds-b");
     assert_eq!(
@@ -301,10 +303,9 @@ async fn several_candidates_are_an_error_asking_for_the_id() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let error =
-        DataSourceKeeper::start(env.service_apps.org_client(&org()), KeeperConfig::new(URL))
-            .await
-            .expect_err("ambiguous");
+    let error = start_keeper(&env, KeeperConfig::new(URL))
+        .await
+        .expect_err("ambiguous");
     assert_eq!(error.kind(), &ErrorKind::DataSource);
     assert!(
         error.to_string().contains("set the data source id"),
@@ -342,10 +343,9 @@ async fn registers_the_data_source_when_none_matches() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let keeper =
-        DataSourceKeeper::start(env.service_apps.org_client(&org()), KeeperConfig::new(URL))
-            .await
-            .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL))
+        .await
+        .expect("start");
     assert_eq!(keeper.state().data_source.id, "ds-new");
     assert_eq!(keeper.jws().expose(), "jws-new");
     assert_eq!(create.nonces().len(), 1);
@@ -375,12 +375,9 @@ async fn a_disabled_or_different_data_source_is_updated_at_start() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let keeper = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
-        KeeperConfig::new(URL).with_data_source_id("ds-1"),
-    )
-    .await
-    .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL).with_data_source_id("ds-1"))
+        .await
+        .expect("start");
     assert_eq!(keeper.jws().expose(), "jws-active");
     keeper.stop().await.expect("stop");
     env.webex.verify().await;
@@ -396,12 +393,9 @@ async fn the_jws_exp_is_used_without_token_expiry_time_and_unknown_expiry_renews
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let keeper = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
-        KeeperConfig::new(URL).with_data_source_id("ds-1"),
-    )
-    .await
-    .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL).with_data_source_id("ds-1"))
+        .await
+        .expect("start");
     let state = keeper.state();
     assert_eq!(
         state.expires_at.map(OffsetDateTime::unix_timestamp),
@@ -427,12 +421,9 @@ async fn the_jws_exp_is_used_without_token_expiry_time_and_unknown_expiry_renews
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let keeper = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
-        KeeperConfig::new(URL).with_data_source_id("ds-2"),
-    )
-    .await
-    .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL).with_data_source_id("ds-2"))
+        .await
+        .expect("start");
     let state = keeper.state();
     assert_eq!(state.jws.expose(), "opaque-2");
     assert_eq!(state.expires_at, None);
@@ -472,12 +463,9 @@ async fn a_jws_renewed_by_another_replica_is_adopted_without_a_put() {
         .with_priority(2)
         .mount(env.webex.server())
         .await;
-    let keeper = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
-        KeeperConfig::new(URL).with_data_source_id("ds-1"),
-    )
-    .await
-    .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL).with_data_source_id("ds-1"))
+        .await
+        .expect("start");
     let mut states = keeper.subscribe();
     states.changed().await.expect("adopted");
     assert_eq!(states.borrow().jws.expose(), "jws-other");
@@ -497,12 +485,9 @@ async fn stop_ends_the_task_and_nothing_is_sent_afterwards() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let keeper = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
-        KeeperConfig::new(URL).with_data_source_id("ds-1"),
-    )
-    .await
-    .expect("start");
+    let keeper = start_keeper(&env, KeeperConfig::new(URL).with_data_source_id("ds-1"))
+        .await
+        .expect("start");
     let mut states = keeper.subscribe();
     keeper.stop().await.expect("stop");
     // The sender is gone with the task ...
@@ -520,20 +505,17 @@ async fn a_missing_configured_id_and_bad_settings_are_typed_errors() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    let error = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
-        KeeperConfig::new(URL).with_data_source_id("ds-gone"),
-    )
-    .await
-    .expect_err("missing");
+    let error = start_keeper(&env, KeeperConfig::new(URL).with_data_source_id("ds-gone"))
+        .await
+        .expect_err("missing");
     assert_eq!(error.kind(), &ErrorKind::DataSource);
     assert!(
         error.to_string().contains("ds-gone does not exist"),
         "{error}"
     );
 
-    let error = DataSourceKeeper::start(
-        env.service_apps.org_client(&org()),
+    let error = start_keeper(
+        &env,
         KeeperConfig::new(URL).with_renewal_lead(Duration::from_secs(2 * 86_400)),
     )
     .await

@@ -99,10 +99,22 @@ async fn an_expired_integration_token_is_refreshed_before_minting() {
         .expect(1)
         .mount(env.webex.server())
         .await;
-    env.service_apps
+    let tokens = env
+        .service_apps
         .fetch_token_for_org(&org())
         .await
         .expect("mint");
+    assert_eq!(tokens.access_token.expose(), "sa-access");
+    // The Integration's refreshed token was stored on the way.
+    assert_eq!(
+        env.storage
+            .integration_tokens()
+            .await
+            .expect("read")
+            .map(|t| t.access_token.expose().to_owned())
+            .as_deref(),
+        Some("int-new")
+    );
     env.webex.verify().await;
 }
 

@@ -4,8 +4,8 @@
 //! the callers and a refresh storm.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
 
 use byova_api::test_util::matchers as m;
 use byova_api::test_util::responses;
@@ -15,37 +15,13 @@ use byova_auth::storage::TokenStorage;
 
 use byova_api::test_util::WebexStandIn;
 
+use crate::support::callers::{all_started, counted};
 use crate::support::webex::{
     Gated, INTEGRATION_ID, INTEGRATION_SECRET, SA_ID, SA_SECRET, expired, org, other_org,
     refresh_form, token_body, unlocked_managers,
 };
 
 const CALLERS: usize = 1_000;
-
-/// Polls `call` once (which joins or starts the flight), counts it in `started`, then finishes it.
-async fn counted<F: std::future::Future>(call: F, started: &AtomicUsize) -> F::Output {
-    let mut call = std::pin::pin!(call);
-    let early = tokio::select! {
-        biased;
-        output = &mut call => Some(output),
-        () = std::future::ready(()) => None,
-    };
-    started.fetch_add(1, Ordering::SeqCst);
-    match early {
-        Some(output) => output,
-        None => call.await,
-    }
-}
-
-/// Waits (with a deadline) until `started` reaches `n`, that is until every caller waits on the
-/// flight.
-async fn all_started(started: &AtomicUsize, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while started.load(Ordering::SeqCst) < n {
-        assert!(Instant::now() < deadline, "callers did not start");
-        tokio::task::yield_now().await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_callers_one_integration_refresh() {

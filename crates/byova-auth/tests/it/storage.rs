@@ -8,6 +8,7 @@ use byova_auth::storage::{FileTokenStorage, MemoryTokenStorage, RedisTokenStorag
 use byova_models::{OAuthTokens, OrgId};
 use time::macros::datetime;
 
+use crate::support::fs::file_names;
 use crate::support::redis_server::RedisServer;
 
 const ORG_A: &str = "63b02f90-0be4-4b43-9e78-cad425ac554c";
@@ -208,18 +209,10 @@ async fn file_store_is_private_and_leaves_no_temporary_files() {
         .mode()
         & 0o777;
     assert_eq!(dir_mode, 0o700);
-    let mut names: Vec<String> = std::fs::read_dir(path.parent().expect("parent"))
-        .expect("list")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    assert_eq!(names, ["tokens.json", "tokens.json.lock"]);
+    assert_eq!(
+        file_names(path.parent().expect("parent")),
+        ["tokens.json", "tokens.json.lock"]
+    );
     // The content is the documented JSON layout with real values.
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");

@@ -294,6 +294,15 @@ async fn other_resources_events_and_applications_are_typed_errors() {
         &json!({"event": "deauthorized", "orgId": ORG, "applicationId": "another-app"}),
     )
     .expect("json");
-    assert!(lenient.handle(&signed(&body, SECRET), &body).await.is_ok());
+    assert_eq!(
+        lenient
+            .handle(&signed(&body, SECRET), &body)
+            .await
+            .expect("accepted"),
+        WebhookOutcome::Deauthorized {
+            org_id: org(),
+            was_registered: false
+        }
+    );
     env.webex.verify().await;
 }

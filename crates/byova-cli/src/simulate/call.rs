@@ -6,7 +6,7 @@ use byova::media::JsonObject;
 use byova::media::client::Status;
 use byova::media::client::rules::{RpcCheck, Violation};
 use byova::media::client::{
-    Call, Caller, EventType, SpeakOptions, Target, TurnResult, has_event, speech_end,
+    Call, Caller, EventType, SpeakOptions, Target, TurnResult, ends_call, speech_end,
 };
 use tokio::time::Instant;
 
@@ -259,10 +259,7 @@ impl Player<'_> {
         });
         if !result.is_ok() {
             self.ended = Some("an RPC failed");
-        } else if result.responses.iter().any(|r| {
-            has_event(&r.response, EventType::SessionEnd)
-                || has_event(&r.response, EventType::TransferToAgent)
-        }) {
+        } else if result.responses.iter().any(|r| ends_call(&r.response)) {
             self.ended = Some("the server ended the call");
         }
         let number = self

@@ -25,7 +25,7 @@ use self::audio::Utterance;
 use self::call::{CallSettings, LoadedStep};
 use self::script::{FlagSteps, Step};
 use crate::context::Context;
-use crate::exit::CliError;
+use crate::exit::{self, CliError};
 use crate::output;
 
 /// The end of `byova simulate --help`.
@@ -275,15 +275,9 @@ fn target(args: &SimulateArgs) -> Result<Target, CliError> {
 
 /// A failure to reach the server, with the causes.
 pub(super) fn client_error(target: &Target, error: &ClientError) -> CliError {
-    let mut message = format!("{target}: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
     CliError::Refused {
         kind: "connect",
-        message,
+        message: format!("{target}: {}", exit::with_causes(error)),
     }
 }
 

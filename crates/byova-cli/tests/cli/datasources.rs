@@ -276,9 +276,11 @@ async fn update_without_fields_sends_nothing() {
         .run()
         .await;
     outcome.assert_usage();
-    assert!(
-        outcome.stderr.starts_with("error: nothing to update"),
-        "{outcome:?}"
+    assert_eq!(
+        outcome.stderr,
+        "error: nothing to update: give at least one of --url, --schema-id, --audience, \
+         --subject, --nonce, --token-lifetime-minutes, --status, --error-message\n\n\
+         For more information, try '--help'.\n"
     );
     webex.verify().await;
 }

@@ -3,16 +3,14 @@
 //! every turn that was running completes with OK and its full reply, the server ends the calls
 //! itself (`reason=shutdown`), exits 0, and nothing panics.
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
-use byova::media::audio::{self, AudioEncoding, PromptAudio};
-use byova::media::client::{Caller, Code, EventType, ResponseType, has_event};
+use byova::media::audio::{AudioEncoding, MULAW_SILENCE};
+use byova::media::client::{Caller, Code, EventType, ResponseType, TurnResult, has_event};
 use tokio::sync::{Barrier, watch};
 use tokio::task::JoinSet;
 
-use crate::support::{DEADLINE, byova};
+use crate::support::{DEADLINE, byova, fixture};
 
 /// Calls in flight when SIGTERM arrives.
 const CALLS: usize = 50;
@@ -23,10 +21,8 @@ const FRAMES_BEFORE_SIGTERM: usize = 56;
 
 /// `tests/fixtures/yes.wav` as 8 kHz μ-law, then two seconds of silence.
 fn utterance() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/yes.wav");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut mulaw = audio::to_mulaw_8k(PromptAudio::Wav(&bytes)).expect("a μ-law WAV file");
-    mulaw.extend(std::iter::repeat_n(0xFF_u8, 2 * 8000));
+    let mut mulaw = fixture("yes.wav");
+    mulaw.extend(std::iter::repeat_n(MULAW_SILENCE, 2 * 8000));
     mulaw
 }
 
@@ -52,12 +48,7 @@ async fn sigterm_under_load_finishes_running_turns_refuses_new_calls_and_exits_0
         ])
         .env("WEBEX_MEDIA_SHUTDOWN_GRACE", "60")
         .spawn();
-    let line = running.stdout_line().await.expect("a listening line");
-    let addr: SocketAddr = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .expect("HOST:PORT");
+    let addr = running.listening_addr().await;
     let mut callers = Vec::new();
     for _ in 0..CONNECTIONS {
         callers.push(
@@ -132,20 +123,23 @@ async fn sigterm_under_load_finishes_running_turns_refuses_new_calls_and_exits_0
     // once the connection stopped taking streams (GOAWAY) or closed, what tonic makes of that
     // (INTERNAL for a stream refused by GOAWAY, CANCELLED or UNAVAILABLE for a closed
     // connection). Either way nothing reached the agent (checked in the log below).
-    let refused_codes = [Code::Unavailable, Code::Cancelled, Code::Internal];
-    let refused = within(
-        "a refusal",
-        callers[0]
-            .call("sigterm-new")
-            .session_start("", Default::default()),
-    )
-    .await;
-    assert!(
-        refused_codes.contains(&refused.code()),
-        "{:?}",
-        refused.status
+    let assert_refused = |refused: TurnResult| {
+        assert!(
+            [Code::Unavailable, Code::Cancelled, Code::Internal].contains(&refused.code()),
+            "{:?}",
+            refused.status
+        );
+        assert_eq!(refused.responses, []);
+    };
+    assert_refused(
+        within(
+            "a refusal",
+            callers[0]
+                .call("sigterm-new")
+                .session_start("", Default::default()),
+        )
+        .await,
     );
-    assert!(refused.responses.is_empty());
     match within(
         "a new connection",
         Caller::connect(format!("http://{addr}")),
@@ -153,21 +147,15 @@ async fn sigterm_under_load_finishes_running_turns_refuses_new_calls_and_exits_0
     .await
     {
         Err(_) => {}
-        Ok(caller) => {
-            let refused = within(
+        Ok(caller) => assert_refused(
+            within(
                 "a refusal",
                 caller
                     .call("sigterm-new-2")
                     .session_start("", Default::default()),
             )
-            .await;
-            assert!(
-                refused_codes.contains(&refused.code()),
-                "{:?}",
-                refused.status
-            );
-            assert!(refused.responses.is_empty());
-        }
+            .await,
+        ),
     }
 
     // The running turns finish in full within the grace period.

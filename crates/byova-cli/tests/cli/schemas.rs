@@ -94,15 +94,10 @@ async fn get_prints_fields_and_errors_exit_1() {
         .run()
         .await;
     outcome.assert_failure();
-    assert!(
-        outcome
-            .stderr
-            .contains("Missing scope spark-admin:datasource_read"),
-        "{outcome:?}"
-    );
-    assert!(
-        outcome.stderr.contains("[trackingId: ROUTER_403]"),
-        "{outcome:?}"
+    assert_eq!(
+        outcome.stderr,
+        "error: forbidden (GET /dataSources/schemas/nope): HTTP 403 Forbidden: Missing scope \
+         spark-admin:datasource_read [trackingId: ROUTER_403]\n"
     );
     webex.verify().await;
 }

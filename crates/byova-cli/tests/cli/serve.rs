@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use byova::api::test_util::wiremock::Mock;
 use byova::api::test_util::{WebexStandIn, matchers as m, responses};
 use byova::jws::{BYOVA_SCHEMA_UUID, Jwk, JwkSet};
-use byova::media::audio::{self, MAX_CHUNK, PromptAudio};
+use byova::media::audio::{self, MAX_CHUNK};
 use byova::media::client::{Caller, EventType, ResponseType, SpeakOptions, Target, TurnResult};
 use byova::media::proto::{
     DtmfDigits, DtmfInputConfig, InputHandlingConfig, InputSpeechTimers, OutputEvent, Prompt,
@@ -20,7 +20,9 @@ use josekit::jwt::{self, JwtPayload};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::{DATASOURCE_URL, DEADLINE, Outcome, Running, byova};
+use crate::support::{
+    DATASOURCE_URL, DEADLINE, Outcome, Running, byova, fixture, tls_fixture, wav_as_mulaw,
+};
 
 /// A running `byova serve` and the address it printed.
 struct Serve {
@@ -41,12 +43,7 @@ async fn serve_with(args: &[&str], env: &[(&str, &str)]) -> Serve {
         command = command.env(name, value);
     }
     let mut running = command.spawn();
-    let line = running.stdout_line().await.expect("a listening line");
-    let addr = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .expect("HOST:PORT");
+    let addr = running.listening_addr().await;
     Serve { running, addr }
 }
 
@@ -79,20 +76,6 @@ fn prompt(name: &str) -> Vec<u8> {
             .join("assets/prompts")
             .join(format!("{name}.wav")),
     )
-}
-
-/// A spoken fixture of the workspace (`tests/fixtures`), as 8 kHz μ-law.
-fn fixture(name: &str) -> Vec<u8> {
-    wav_as_mulaw(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/fixtures")
-            .join(name),
-    )
-}
-
-fn wav_as_mulaw(path: &Path) -> Vec<u8> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    audio::to_mulaw_8k(PromptAudio::Wav(&bytes)).expect("a μ-law WAV file")
 }
 
 /// Sends audio as fast as the server takes it, in 20 ms frames, stopping at END_OF_INPUT.
@@ -486,7 +469,9 @@ async fn metrics_are_served_on_the_metrics_port() {
         .call("call-m")
         .session_start("", Default::default())
         .await;
-    assert!(greeting.is_ok());
+    let mut expected = chunks(&prompt("greeting"), true);
+    expected.push(closing_final());
+    assert_eq!(messages(&greeting), expected);
     let mut server = server;
     let line = server
         .running
@@ -521,13 +506,11 @@ async fn usage_errors_exit_2_before_anything_is_bound() {
     // Authentication is on by default: a data-source URL or --no-auth is required.
     let outcome = byova().args(["serve", "--port", "0"]).run().await;
     outcome.assert_usage();
-    assert!(
-        outcome
-            .stderr
-            .starts_with("error: JWS authentication is on by default")
-            && outcome.stderr.contains("--datasource-url")
-            && outcome.stderr.contains("--no-auth"),
-        "{outcome:?}"
+    assert_eq!(
+        outcome.stderr,
+        "error: JWS authentication is on by default: pass --datasource-url URL (the data-source \
+         URL registered with Webex; env WEBEX_MEDIA_DATASOURCE_URL), or --no-auth to accept calls \
+         without a token (local development only)\n\nFor more information, try '--help'.\n"
     );
 
     let outcome = byova()
@@ -627,20 +610,9 @@ async fn the_environment_configures_what_the_options_do() {
     server.stop().await;
 }
 
-/// The TLS material of the byova-media tests: a CA, and a server certificate for localhost and
-/// 127.0.0.1 signed by it.
-fn tls_file(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../byova-media/tests/fixtures/tls")
-        .join(name)
-        .to_str()
-        .expect("a UTF-8 path")
-        .to_owned()
-}
-
 /// A caller over TLS trusting the test CA.
 async fn tls_caller(addr: SocketAddr) -> Result<Caller, String> {
-    let ca = std::fs::read(tls_file("ca.pem")).expect("the test CA");
+    let ca = std::fs::read(tls_fixture("ca.pem")).expect("the test CA");
     let target: Target = format!("https://{addr}").parse().expect("a target");
     let channel = tokio::time::timeout(DEADLINE, target.ca_pem(ca).domain("localhost").connect())
         .await
@@ -651,7 +623,7 @@ async fn tls_caller(addr: SocketAddr) -> Result<Caller, String> {
 
 #[tokio::test]
 async fn tls_serves_calls_and_mutual_tls_requires_a_client_certificate() {
-    let (cert, key) = (tls_file("server.pem"), tls_file("server.key"));
+    let (cert, key) = (tls_fixture("server.pem"), tls_fixture("server.key"));
     let server = serve(&["--no-auth", "--tls-cert", &cert, "--tls-key", &key]).await;
     let caller = tls_caller(server.addr).await.expect("a TLS connection");
     let greeting = caller
@@ -671,7 +643,7 @@ async fn tls_serves_calls_and_mutual_tls_requires_a_client_certificate() {
     server.stop().await;
 
     // Mutual TLS: a client without a certificate issued under the CA is refused.
-    let ca = tls_file("ca.pem");
+    let ca = tls_fixture("ca.pem");
     let server = serve(&[
         "--no-auth",
         "--tls-cert",

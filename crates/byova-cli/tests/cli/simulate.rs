@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::support::byova;
+use crate::support::{byova, tls_fixture};
 
 // ---------------------------------------------------------------------------------------------
 // A real server with a small agent.
@@ -620,12 +620,6 @@ async fn an_unreachable_server_fails_cleanly() {
     );
 }
 
-fn tls_fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../byova-media/tests/fixtures/tls")
-        .join(name)
-}
-
 #[tokio::test]
 async fn tls_with_the_servers_ca_and_without_it() {
     let tls = TlsConfig::from_pem(
@@ -653,7 +647,7 @@ async fn tls_with_the_servers_ca_and_without_it() {
             "--dtmf",
             "1",
         ])
-        .args(["--ca-cert", tls_fixture("ca.pem").to_str().unwrap()])
+        .args(["--ca-cert", &tls_fixture("ca.pem")])
         .run()
         .await;
     out.assert_success();

@@ -1,12 +1,14 @@
 //! Running the real `byova` binary, and the fixtures the tests share.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use byova::api::test_util::WebexStandIn;
 use byova::auth::storage::{FileTokenStorage, TokenStorage};
+use byova::media::audio::{self, PromptAudio};
 use byova::models::{OAuthTokens, OrgId};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -307,6 +309,16 @@ impl Running {
         }
     }
 
+    /// Reads the first stdout line, `listening on HOST:PORT` (`byova serve`), and returns the
+    /// address.
+    pub async fn listening_addr(&mut self) -> SocketAddr {
+        let line = self.stdout_line().await.expect("a listening line");
+        line.strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .parse()
+            .expect("HOST:PORT")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id().expect("running")
     }
@@ -357,4 +369,30 @@ pub fn free_port() -> u16 {
 /// The text of a file, or an empty string when it does not exist.
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A μ-law WAV file as 8 kHz μ-law.
+pub fn wav_as_mulaw(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    audio::to_mulaw_8k(PromptAudio::Wav(&bytes)).expect("a μ-law WAV file")
+}
+
+/// A spoken fixture of the workspace (`tests/fixtures`), as 8 kHz μ-law.
+pub fn fixture(name: &str) -> Vec<u8> {
+    wav_as_mulaw(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(name),
+    )
+}
+
+/// The path of a TLS file of the byova-media tests: `ca.pem`, and `server.pem` / `server.key`
+/// (a certificate for localhost and 127.0.0.1 signed by that CA).
+pub fn tls_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../byova-media/tests/fixtures/tls")
+        .join(name)
+        .to_str()
+        .expect("a UTF-8 path")
+        .to_owned()
 }

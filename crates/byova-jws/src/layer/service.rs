@@ -242,10 +242,22 @@ mod tests {
         assert_eq!(bearer_token(&request(&["bearer   abc"])), Ok("abc"));
         assert_eq!(bearer_token(&request(&["BEARER abc"])), Ok("abc"));
         assert_eq!(bearer_token(&request(&["abc.def.ghi"])), Ok("abc.def.ghi"));
-        assert!(bearer_token(&request(&[])).is_err());
-        assert!(bearer_token(&request(&["Bearer "])).is_err());
-        assert!(bearer_token(&request(&["bearer"])).is_err());
+        assert_eq!(
+            bearer_token(&request(&[])),
+            Err("no `authorization` metadata")
+        );
+        assert_eq!(
+            bearer_token(&request(&["Bearer "])),
+            Err("the `authorization` value is empty")
+        );
+        assert_eq!(
+            bearer_token(&request(&["bearer"])),
+            Err("the `authorization` value is empty")
+        );
         assert_eq!(bearer_token(&request(&["Bearerabc"])), Ok("Bearerabc"));
-        assert!(bearer_token(&request(&["a", "b"])).is_err());
+        assert_eq!(
+            bearer_token(&request(&["a", "b"])),
+            Err("more than one `authorization` value")
+        );
     }
 }

@@ -3,23 +3,13 @@
 
 use std::time::Duration;
 
-use byova_jws::{ErrorKind, Verifier};
+use byova_jws::ErrorKind;
 use futures_util::future::join_all;
 
 use crate::support::{
-    KeyServer, Serve, TokenSpec, builder_for, dead_issuer, eventually, jump, keys, verifier_for,
+    COOLDOWN, KeyServer, Serve, TTL, TokenSpec, builder_for, dead_issuer, eventually, jump, keys,
+    verifier_for, verify_fresh,
 };
-
-const COOLDOWN: Duration = Duration::from_secs(31);
-const TTL: Duration = Duration::from_secs(61 * 60);
-
-async fn verify_fresh(verifier: &Verifier, issuer: &str) -> Result<(), ErrorKind> {
-    verifier
-        .verify(&TokenSpec::valid(issuer).sign())
-        .await
-        .map(drop)
-        .map_err(|err| err.kind())
-}
 
 #[tokio::test]
 async fn one_fetch_serves_many_tokens() {

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use byova_jws::{BYOVA_SCHEMA_UUID, Jwk, JwkSet, Verifier, VerifierBuilder};
+use byova_jws::{BYOVA_SCHEMA_UUID, ErrorKind, Jwk, JwkSet, Verifier, VerifierBuilder};
 use josekit::jwk::KeyPair as _;
 use josekit::jwk::alg::rsa::RsaKeyPair;
 use josekit::jws::{JwsSigner as _, RS256};
@@ -20,6 +20,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 pub const DATASOURCE_URL: &str = "https://byova.example.com/va/v1";
 /// The path of every issuer's key set.
 pub const JWKS_PATH: &str = "/idb/oauth2/v2/keys/verificationjwk";
+/// The verifier's default refetch cool-down, plus a second.
+pub const COOLDOWN: Duration = Duration::from_secs(31);
+/// The verifier's default key-set TTL, plus a minute.
+pub const TTL: Duration = Duration::from_secs(61 * 60);
 
 /// An RSA key pair with its key id.
 pub struct TestKey {
@@ -305,6 +309,15 @@ pub fn builder_for(issuer: &str) -> VerifierBuilder {
 
 pub fn verifier_for(issuer: &str) -> Verifier {
     builder_for(issuer).build().expect("verifier")
+}
+
+/// Verifies a fresh token (never in the verified-token cache) signed with key `a`.
+pub async fn verify_fresh(verifier: &Verifier, issuer: &str) -> Result<(), ErrorKind> {
+    verifier
+        .verify(&TokenSpec::valid(issuer).sign())
+        .await
+        .map(drop)
+        .map_err(|err| err.kind())
 }
 
 /// An issuer on a loopback port that refuses connections.

@@ -56,6 +56,15 @@ impl AudioEncoding {
         }
     }
 
+    /// Decodes `bytes` in this encoding into a new vector of PCM16 samples (for LINEAR16 a
+    /// trailing odd byte is ignored).
+    #[must_use]
+    pub fn decode(self, bytes: &[u8]) -> Vec<i16> {
+        let mut out = Vec::with_capacity(bytes.len() / self.bytes_per_sample());
+        self.decode_into(bytes, &mut out);
+        out
+    }
+
     /// Encodes PCM16 samples in this encoding, appending the bytes to `out`.
     pub fn encode_into(self, samples: &[i16], out: &mut Vec<u8>) {
         match self {
@@ -125,6 +134,12 @@ mod tests {
         AudioEncoding::Mulaw.encode_into(&[0], &mut bytes);
         AudioEncoding::Alaw.encode_into(&[0], &mut bytes);
         assert_eq!(bytes, [0xFF, 0xD5]);
+        assert_eq!(AudioEncoding::Mulaw.decode(&[0x80, 0xFF]), [32124, 0]);
+        assert_eq!(AudioEncoding::Alaw.decode(&[0xD5]), [8]);
+        assert_eq!(
+            AudioEncoding::Linear16.decode(&[0x34, 0x12, 0x7F]),
+            [0x1234]
+        );
         assert_eq!(AudioEncoding::Linear16.bytes_per_sample(), 2);
         assert_eq!(AudioEncoding::Alaw.bytes_per_sample(), 1);
     }

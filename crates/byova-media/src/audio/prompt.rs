@@ -72,11 +72,7 @@ pub fn to_mulaw_8k_into(audio: PromptAudio<'_>, out: &mut Vec<u8>) -> Result<(),
             bytes,
             encoding,
             sample_rate,
-        } => {
-            let mut pcm = Vec::with_capacity(bytes.len() / encoding.bytes_per_sample());
-            encoding.decode_into(bytes, &mut pcm);
-            pcm_to_mulaw_8k(&pcm, sample_rate, out)
-        }
+        } => pcm_to_mulaw_8k(&encoding.decode(bytes), sample_rate, out),
         PromptAudio::Wav(bytes) => {
             let wav = Wav::parse(bytes)?;
             if wav.format() == WavFormat::Mulaw

@@ -13,13 +13,13 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::audio::{AudioEncoding, MULAW_SILENCE};
-use crate::json::{JsonObject, json_to_struct};
+use crate::json::JsonObject;
 use crate::proto::voice_va_request::VoiceVaInputType;
 use crate::proto::voice_virtual_agent_client::VoiceVirtualAgentClient;
-use crate::proto::{self, DtmfInputs, EventInput, VirtualAgentInfo, VoiceInput, VoiceVaRequest};
+use crate::proto::{self, VirtualAgentInfo, VoiceVaRequest};
 
-use super::ClientError;
 use super::turn::{Turn, TurnResult, has_event};
+use super::{ClientError, input};
 use super::{EventType, InputEventType};
 
 /// Requests buffered per turn before [`Turn::send`] waits.
@@ -195,11 +195,7 @@ impl Call {
         name: &str,
         parameters: Option<&JsonObject>,
     ) -> VoiceVaRequest {
-        self.request(VoiceVaInputType::EventInput(EventInput {
-            event_type: kind as i32,
-            name: name.to_owned(),
-            parameters: parameters.map(json_to_struct),
-        }))
+        self.request(input::event(kind, name, parameters))
     }
 
     /// A request carrying one piece of caller audio.
@@ -211,14 +207,7 @@ impl Call {
         sample_rate: u32,
         language: &str,
     ) -> VoiceVaRequest {
-        self.request(VoiceVaInputType::AudioInput(VoiceInput {
-            caller_audio: audio,
-            encoding: encoding.to_wire(),
-            sample_rate_hertz: i32::try_from(sample_rate).unwrap_or(i32::MAX),
-            audio_timestamp: None,
-            language_code: language.to_owned(),
-            is_single_utterance: false,
-        }))
+        self.request(input::audio(audio, encoding, sample_rate, language))
     }
 
     /// Opens a `ProcessCallerInput` RPC (one turn).
@@ -305,14 +294,7 @@ impl Call {
 
     /// Collected DTMF digits (`0`–`9`, `A`–`D`, `*`, `#`; other characters are skipped).
     pub async fn dtmf(&self, digits: &str) -> TurnResult {
-        let events = digits
-            .chars()
-            .filter_map(crate::dtmf::char_to_digit)
-            .collect();
-        self.run_turn([self.request(VoiceVaInputType::DtmfInput(DtmfInputs {
-            dtmf_events: events,
-        }))])
-        .await
+        self.run_turn([self.request(input::dtmf(digits))]).await
     }
 
     /// Speaks `audio` (raw bytes in `options.encoding` at `options.sample_rate`) as Webex

@@ -27,6 +27,7 @@
 
 mod caller;
 mod error;
+mod input;
 pub mod load;
 pub mod rules;
 mod speech;
@@ -37,7 +38,7 @@ pub use self::caller::{Call, Caller, SpeakOptions};
 pub use self::error::ClientError;
 pub use self::speech::{SPEECH_THRESHOLD, speech_end};
 pub use self::target::{DEFAULT_PORT, Target};
-pub use self::turn::{TimedResponse, Turn, TurnClosed, TurnResult, has_event};
+pub use self::turn::{TimedResponse, Turn, TurnClosed, TurnResult, ends_call, has_event};
 pub use crate::proto::event_input::EventType as InputEventType;
 pub use crate::proto::output_event::EventType;
 pub use crate::proto::voice_va_response::ResponseType;

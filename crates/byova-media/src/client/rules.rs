@@ -377,7 +377,17 @@ mod tests {
                 "[last-message-final] the RPC ended after a CHUNK, not a FINAL (response #1)",
             ]
         );
-        let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-        assert_eq!(ids.len(), 6);
+        let ids: Vec<String> = Rule::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            ids,
+            [
+                "last-message-final",
+                "one-prompt-final",
+                "chunk-size",
+                "no-riff-in-chunk",
+                "one-start-end-pair",
+                "status-ok",
+            ]
+        );
     }
 }

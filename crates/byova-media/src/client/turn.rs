@@ -270,3 +270,10 @@ pub fn has_event(response: &VoiceVaResponse, event: EventType) -> bool {
         .iter()
         .any(|candidate| candidate.event_type == event as i32)
 }
+
+/// Whether `response` ends the call from the server's side: it carries SESSION_END or
+/// TRANSFER_TO_AGENT.
+#[must_use]
+pub fn ends_call(response: &VoiceVaResponse) -> bool {
+    has_event(response, EventType::SessionEnd) || has_event(response, EventType::TransferToAgent)
+}

@@ -91,11 +91,9 @@ impl Utterance {
     pub fn pcm16(&self) -> &[i16] {
         match &self.audio {
             UtteranceAudio::Pcm16(pcm) => pcm,
-            UtteranceAudio::Received(bytes) => self.decoded.get_or_init(|| {
-                let mut pcm = Vec::with_capacity(bytes.len() / self.encoding.bytes_per_sample());
-                self.encoding.decode_into(bytes, &mut pcm);
-                pcm
-            }),
+            UtteranceAudio::Received(bytes) => {
+                self.decoded.get_or_init(|| self.encoding.decode(bytes))
+            }
         }
     }
 
@@ -104,11 +102,10 @@ impl Utterance {
     pub fn into_pcm16(self) -> Vec<i16> {
         match self.audio {
             UtteranceAudio::Pcm16(pcm) => pcm,
-            UtteranceAudio::Received(bytes) => self.decoded.into_inner().unwrap_or_else(|| {
-                let mut pcm = Vec::with_capacity(bytes.len() / self.encoding.bytes_per_sample());
-                self.encoding.decode_into(&bytes, &mut pcm);
-                pcm
-            }),
+            UtteranceAudio::Received(bytes) => self
+                .decoded
+                .into_inner()
+                .unwrap_or_else(|| self.encoding.decode(&bytes)),
         }
     }
 

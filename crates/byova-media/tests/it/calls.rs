@@ -13,7 +13,7 @@ use serde_json::json;
 use tonic::Code;
 
 use crate::support::{
-    ANSWER, GREETING, Greeting, Seen, Setup, TestServer, fast, fixture, object, within,
+    ANSWER, GREETING, Greeting, Seen, Setup, TestServer, fast, fixture, messages, object, within,
 };
 
 /// The input handling config every non-terminal reply carries by default (Webex's gateway's).
@@ -67,14 +67,6 @@ fn text_prompt(text: &str) -> Prompt {
         text: text.to_owned(),
         ..Prompt::default()
     }
-}
-
-fn messages(result: &byova_media::client::TurnResult) -> Vec<VoiceVaResponse> {
-    result
-        .responses
-        .iter()
-        .map(|r| r.response.clone())
-        .collect()
 }
 
 #[tokio::test]

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use byova_media::SessionEndReason;
 use byova_media::audio::AudioEncoding;
+use byova_media::client::ResponseType;
 use byova_media::proto::voice_va_request::VoiceVaInputType;
 use byova_media::proto::{DtmfInputs, EventInput, VoiceInput, VoiceVaRequest};
 use bytes::{Buf as _, BufMut as _, Bytes};
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
-use crate::support::{Setup, TestServer, within};
+use crate::support::{GREETING, Setup, TestServer, within};
 
 /// Sends `requests` on one RPC and returns its final status code and message.
 async fn status_of(t: &TestServer, requests: Vec<VoiceVaRequest>) -> (Code, String) {
@@ -100,7 +101,12 @@ async fn a_bad_message_in_a_live_call_closes_it_and_tells_the_agent() {
         .await;
     // The first message starts a reply; a second reply-worthy input on the same RPC is
     // ignored, not an error.
-    assert!(result.is_ok());
+    assert!(result.is_ok(), "{:?}", result.status);
+    assert_eq!(result.response_types(), [ResponseType::Final]);
+    assert_eq!(
+        result.last().unwrap().response.prompts[0].text,
+        "You pressed ."
+    );
 
     let mut bad = call.request(VoiceVaInputType::EventInput(EventInput::default()));
     if let Some(VoiceVaInputType::EventInput(input)) = &mut bad.voice_va_input_type {
@@ -108,8 +114,12 @@ async fn a_bad_message_in_a_live_call_closes_it_and_tells_the_agent() {
     }
     let result = call.run_turn([bad]).await;
     assert_eq!(result.code(), Code::InvalidArgument);
-    let (reason, _) = t.session_end_of("bad-mid-1").await;
+    let (reason, callbacks) = t.session_end_of("bad-mid-1").await;
     assert_eq!(reason, SessionEndReason::ProtocolError);
+    assert_eq!(
+        callbacks, 2,
+        "the greeting and the DTMF; not the ignored SESSION_START"
+    );
     t.wait_no_calls().await;
 
     // Another conversation id within one RPC.
@@ -145,7 +155,9 @@ async fn a_10_mb_audio_message_is_refused() {
     assert!(result.status.message().contains("too large"));
     assert_eq!(t.server().live_calls(), 0);
     // The server keeps serving.
-    assert!(call.session_start("", Default::default()).await.is_ok());
+    let greeting = call.session_start("", Default::default()).await;
+    assert!(greeting.is_ok(), "{:?}", greeting.status);
+    assert_eq!(greeting.audio(), GREETING);
 }
 
 #[tokio::test]
@@ -236,12 +248,7 @@ impl Decoder for Raw {
 #[tokio::test]
 async fn garbage_bytes_on_the_wire_get_a_status() {
     let t = TestServer::start().await;
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", t.server().local_addr()))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    let channel = t.channel().await;
     for garbage in [
         Bytes::from_static(&[0xFF; 64]),
         Bytes::from_static(b"\x0a\xff\xff\xff\xff\x0f"),

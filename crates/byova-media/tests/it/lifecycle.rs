@@ -3,18 +3,16 @@
 
 use std::time::Duration;
 
-use byova_media::SessionEndReason;
-use byova_media::audio::AudioEncoding;
 use byova_media::client::{Call, EventType, ResponseType, Turn};
-use byova_media::proto::voice_va_request::VoiceVaInputType;
 use byova_media::proto::{self, VoiceVaResponse};
-use bytes::Bytes;
+use byova_media::{MediaServerBuilder, SessionEndReason};
 use tokio::task::JoinSet;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::support::{ANSWER, GREETING, Greeting, Seen, Setup, TestServer, fixture, within};
+use crate::support::{
+    ANSWER, GREETING, Greeting, Seen, Setup, TestServer, fixture, messages, mulaw_frames, within,
+};
 
 /// Opens a turn and sends SESSION_START on it (no half-close).
 async fn open_session_start(call: &Call) -> Turn {
@@ -25,20 +23,35 @@ async fn open_session_start(call: &Call) -> Turn {
     turn
 }
 
+/// A server whose scripted agent streams part of its greeting, then waits for
+/// [`Gates::greeting`](crate::support::Gates::greeting).
+async fn blocked_greeting_server(
+    configure: impl FnOnce(MediaServerBuilder) -> MediaServerBuilder,
+) -> TestServer {
+    let setup = Setup {
+        greeting: Greeting::Blocked,
+        ..Setup::default()
+    };
+    TestServer::start_with(setup, configure).await
+}
+
+/// Opens a greeting turn, half-closes it, and waits for the first greeting CHUNK (the blocked
+/// greeting then waits for its gate).
+async fn greeting_under_way(call: &Call) -> Turn {
+    let mut rpc = open_session_start(call).await;
+    rpc.half_close();
+    let first = within("the first greeting chunk", rpc.next())
+        .await
+        .expect("a greeting chunk");
+    assert_eq!(first.response_type(), ResponseType::Chunk);
+    rpc
+}
+
 /// Sends a fixture as 20 ms frames followed by two seconds of silence, then half-closes.
 async fn send_speech(call: &Call, turn: &mut Turn, name: &str) {
-    let audio = Bytes::from(fixture(name));
-    let silence = Bytes::from(vec![0xFF; 160]);
-    let template = call.audio_request(Bytes::new(), AudioEncoding::Mulaw, 8000, "en-US");
-    for frame in audio
-        .chunks(160)
-        .map(|c| audio.slice_ref(c))
-        .chain(std::iter::repeat_n(silence, 100))
-    {
-        let mut request = template.clone();
-        if let Some(VoiceVaInputType::AudioInput(input)) = &mut request.voice_va_input_type {
-            input.caller_audio = frame;
-        }
+    let speech = mulaw_frames(call, &fixture(name));
+    let silence = mulaw_frames(call, &[0xFF; 100 * 160]);
+    for request in speech.into_iter().chain(silence) {
         if turn.send(request).await.is_err() {
             break;
         }
@@ -48,22 +61,10 @@ async fn send_speech(call: &Call, turn: &mut Turn, name: &str) {
 
 #[tokio::test]
 async fn overlapping_turns_of_one_call_do_not_mix_their_outputs() {
-    let t = TestServer::start_with(
-        Setup {
-            greeting: Greeting::Blocked,
-            ..Setup::default()
-        },
-        |builder| builder,
-    )
-    .await;
+    let t = blocked_greeting_server(|builder| builder).await;
     let call = t.call("overlap-1");
     // RPC 1: the greeting starts streaming, then the agent waits.
-    let mut rpc1 = open_session_start(&call).await;
-    rpc1.half_close();
-    let first = within("the first greeting chunk", rpc1.next())
-        .await
-        .unwrap();
-    assert_eq!(first.response_type(), ResponseType::Chunk);
+    let rpc1 = greeting_under_way(&call).await;
 
     // RPC 2 opens while the greeting still streams: the caller speaks (barge-in).
     let mut rpc2 = call.open_turn().await.unwrap();
@@ -110,14 +111,7 @@ async fn overlapping_turns_of_one_call_do_not_mix_their_outputs() {
 
 #[tokio::test]
 async fn a_client_cancel_cleans_up_and_tells_the_agent() {
-    let mut t = TestServer::start_with(
-        Setup {
-            greeting: Greeting::Blocked,
-            ..Setup::default()
-        },
-        |builder| builder,
-    )
-    .await;
+    let mut t = blocked_greeting_server(|builder| builder).await;
     let call = t.call("cancel-1");
     let mut rpc = open_session_start(&call).await;
     within("the first greeting chunk", rpc.next())
@@ -242,17 +236,11 @@ async fn idle_calls_are_reaped_and_a_late_rpc_learns_the_session_ended() {
 
 #[tokio::test]
 async fn the_maximum_call_duration_ends_a_running_turn_with_session_end() {
-    let mut t = TestServer::start_with(
-        Setup {
-            greeting: Greeting::Blocked,
-            ..Setup::default()
-        },
-        |builder| {
-            builder
-                .max_call_duration(Some(Duration::from_millis(400)))
-                .reap_interval(Duration::from_millis(20))
-        },
-    )
+    let mut t = blocked_greeting_server(|builder| {
+        builder
+            .max_call_duration(Some(Duration::from_millis(400)))
+            .reap_interval(Duration::from_millis(20))
+    })
     .await;
     let call = t.call("long-1");
     let rpc = open_session_start(&call).await;
@@ -272,28 +260,9 @@ async fn the_maximum_call_duration_ends_a_running_turn_with_session_end() {
 
 #[tokio::test]
 async fn graceful_shutdown_lets_running_turns_finish() {
-    let mut t = TestServer::start_with(
-        Setup {
-            greeting: Greeting::Blocked,
-            ..Setup::default()
-        },
-        |builder| builder.shutdown_grace(Duration::from_secs(60)),
-    )
-    .await;
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", t.server().local_addr()))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-    let mut health = HealthClient::new(channel);
-    let mut watch = health
-        .watch(HealthCheckRequest {
-            service: "com.cisco.wcc.ccai.media.v1.VoiceVirtualAgent".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut t =
+        blocked_greeting_server(|builder| builder.shutdown_grace(Duration::from_secs(60))).await;
+    let mut watch = t.health_watch().await;
     let status = within("health", watch.message()).await.unwrap().unwrap();
     assert_eq!(status.status, ServingStatus::Serving as i32);
 
@@ -301,11 +270,7 @@ async fn graceful_shutdown_lets_running_turns_finish() {
     let idle = t.call("drain-idle");
     idle.dtmf("1").await;
     let running = t.call("drain-running");
-    let mut rpc = open_session_start(&running).await;
-    rpc.half_close();
-    within("the first greeting chunk", rpc.next())
-        .await
-        .unwrap();
+    let rpc = greeting_under_way(&running).await;
 
     let server = t.server.take().unwrap();
     let handle = server.shutdown_handle();
@@ -322,6 +287,7 @@ async fn graceful_shutdown_lets_running_turns_finish() {
         .session_start("", Default::default())
         .await;
     assert!(!refused.is_ok());
+    assert!(refused.responses.is_empty(), "{:?}", refused.responses);
 
     // The running greeting completes in full.
     t.gates.greeting.notify_one();
@@ -352,20 +318,10 @@ async fn graceful_shutdown_lets_running_turns_finish() {
 
 #[tokio::test]
 async fn after_the_grace_period_running_turns_are_ended_with_the_shutdown_reply() {
-    let mut t = TestServer::start_with(
-        Setup {
-            greeting: Greeting::Blocked,
-            ..Setup::default()
-        },
-        |builder| builder.shutdown_grace(Duration::from_millis(200)),
-    )
-    .await;
+    let mut t =
+        blocked_greeting_server(|builder| builder.shutdown_grace(Duration::from_millis(200))).await;
     let call = t.call("grace-1");
-    let mut rpc = open_session_start(&call).await;
-    rpc.half_close();
-    within("the first greeting chunk", rpc.next())
-        .await
-        .unwrap();
+    let rpc = greeting_under_way(&call).await;
     let server = t.server.take().unwrap();
     let stopping = tokio::spawn(server.shutdown());
     let result = within("the ended turn", rpc.finish()).await;
@@ -388,31 +344,12 @@ async fn after_the_grace_period_running_turns_are_ended_with_the_shutdown_reply(
 
 #[tokio::test]
 async fn a_hang_up_on_another_rpc_ends_a_streaming_turn_with_a_final() {
-    let mut t = TestServer::start_with(
-        Setup {
-            greeting: Greeting::Blocked,
-            ..Setup::default()
-        },
-        |builder| builder,
-    )
-    .await;
+    let mut t = blocked_greeting_server(|builder| builder).await;
     let call = t.call("hangup-mid-1");
-    let mut rpc = open_session_start(&call).await;
-    rpc.half_close();
-    let first = within("the first greeting chunk", rpc.next())
-        .await
-        .unwrap();
-    assert_eq!(first.response_type(), ResponseType::Chunk);
+    let rpc = greeting_under_way(&call).await;
     // The caller hangs up while the greeting still streams.
     let hangup = call.session_end().await;
-    assert_eq!(
-        hangup
-            .responses
-            .iter()
-            .map(|r| r.response.clone())
-            .collect::<Vec<_>>(),
-        vec![VoiceVaResponse::default()]
-    );
+    assert_eq!(messages(&hangup), vec![VoiceVaResponse::default()]);
     let greeting = within("the cut greeting", rpc.finish()).await;
     assert!(greeting.is_ok(), "{:?}", greeting.status);
     assert_eq!(

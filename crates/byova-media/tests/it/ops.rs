@@ -62,11 +62,7 @@ async fn list_virtual_agents_returns_the_configured_agents() {
 #[tokio::test]
 async fn health_and_reflection_are_served() {
     let t = TestServer::start().await;
-    let channel = Endpoint::from_shared(format!("http://{}", t.server().local_addr()))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = t.channel().await;
     let mut health = HealthClient::new(channel.clone());
     for service in ["", "com.cisco.wcc.ccai.media.v1.VoiceVirtualAgent"] {
         let status = health

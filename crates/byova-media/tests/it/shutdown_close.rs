@@ -10,14 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use byova_media::SessionEndReason;
-use byova_media::audio::AudioEncoding;
 use byova_media::client::{Caller, EventType, ResponseType, has_event};
 use tokio::sync::{Barrier, watch};
 use tokio::task::JoinSet;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use crate::support::{ANSWER, GREETING, Seen, Setup, TestServer, fixture, within};
+use crate::support::{ANSWER, GREETING, Seen, Setup, TestServer, fixture, mulaw_frames, within};
 
 /// Calls in flight when shutdown is requested.
 const CALLS: usize = 50;
@@ -72,9 +70,7 @@ async fn shutdown_round(round: usize) {
             assert_eq!(greeting.audio(), GREETING, "{id}");
 
             let mut turn = call.open_turn().await.expect("the RPC opens");
-            let mut frames = speech.chunks(160).map(|frame| {
-                call.audio_request(frame.to_vec().into(), AudioEncoding::Mulaw, 8000, "en-US")
-            });
+            let mut frames = mulaw_frames(&call, &speech).into_iter();
             for frame in frames.by_ref().take(FRAMES_BEFORE_SHUTDOWN) {
                 turn.send(frame).await.expect("the turn is open");
             }
@@ -111,19 +107,7 @@ async fn shutdown_round(round: usize) {
     within("every call in flight", in_flight.wait()).await;
 
     // Shut down, and wait until the server drains (it reports NOT_SERVING).
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = HealthClient::new(channel);
-    let mut watch = health
-        .watch(HealthCheckRequest {
-            service: "com.cisco.wcc.ccai.media.v1.VoiceVirtualAgent".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut watch = t.health_watch().await;
     let server = t.server.take().unwrap();
     server.shutdown_handle().shutdown();
     loop {
@@ -136,7 +120,6 @@ async fn shutdown_round(round: usize) {
         }
     }
     drop(watch);
-    drop(health);
 
     // The running turns finish in full.
     go.send_replace(true);

@@ -5,14 +5,19 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use byova_media::audio::{self, PromptAudio};
-use byova_media::client::{Call, Caller, SpeakOptions};
+use byova_media::audio::{self, AudioEncoding, PromptAudio};
+use byova_media::client::{Call, Caller, SpeakOptions, TurnResult};
+use byova_media::proto::{VoiceVaRequest, VoiceVaResponse};
 use byova_media::{
     AgentConfig, AgentResult, Audio, Context, Detector, Dtmf, Event, JsonObject, MediaServer,
     MediaServerBuilder, Reply, RunningServer, SessionEnd, SessionEndReason, SessionStart,
     Utterance, VirtualAgent,
 };
+use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
+use tonic::Streaming;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 /// How long any event-driven wait may take before the test fails (generous: the machine is
 /// shared and loaded).
@@ -290,6 +295,26 @@ impl TestServer {
         }
     }
 
+    /// A plain channel to the server (for the health and reflection services).
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(format!("http://{}", self.server().local_addr()))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// Watches the serving status of the `VoiceVirtualAgent` service.
+    pub async fn health_watch(&self) -> Streaming<HealthCheckResponse> {
+        HealthClient::new(self.channel().await)
+            .watch(HealthCheckRequest {
+                service: "com.cisco.wcc.ccai.media.v1.VoiceVirtualAgent".into(),
+            })
+            .await
+            .expect("the health service answers")
+            .into_inner()
+    }
+
     /// Waits until no conversation is live.
     pub async fn wait_no_calls(&self) {
         within("no live calls", self.server().wait_live_calls_at_most(0)).await;
@@ -318,5 +343,29 @@ pub fn object(pairs: &[(&str, serde_json::Value)]) -> JsonObject {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// The audio requests of `call` carrying 8 kHz μ-law `audio` in 20 ms frames (160 bytes).
+pub fn mulaw_frames(call: &Call, audio: &[u8]) -> Vec<VoiceVaRequest> {
+    audio
+        .chunks(160)
+        .map(|frame| {
+            call.audio_request(
+                Bytes::copy_from_slice(frame),
+                AudioEncoding::Mulaw,
+                8000,
+                "en-US",
+            )
+        })
+        .collect()
+}
+
+/// The messages of a turn, in order.
+pub fn messages(result: &TurnResult) -> Vec<VoiceVaResponse> {
+    result
+        .responses
+        .iter()
+        .map(|r| r.response.clone())
         .collect()
 }

@@ -35,8 +35,17 @@ fn serde_of_ids() {
     let json = serde_json::to_string(&id).unwrap();
     assert_eq!(json, format!("\"{}\"", id.encode()));
     assert_eq!(serde_json::from_str::<WebexId>(&json).unwrap(), id);
-    assert!(serde_json::from_str::<WebexId>(r#""nope!""#).is_err());
-    assert!(serde_json::from_str::<OrgId>(r#""nope""#).is_err());
+    let err = serde_json::from_str::<WebexId>(r#""nope!""#).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&IdError::NotBase64.to_string()),
+        "{err}"
+    );
+    let err = serde_json::from_str::<OrgId>(r#""nope""#).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&IdError::InvalidOrgId.to_string()),
+        "{err}"
+    );
 }
 
 fn part() -> impl Strategy<Value = String> {

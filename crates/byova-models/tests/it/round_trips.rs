@@ -1,9 +1,9 @@
 //! Serde round trips of every REST shape, with fixtures from the reference docs.
 
 use byova_models::{
-    DataSource, DataSourceCreate, DataSourceStatus, DataSourceUpdate, ItemList, OAuthTokens,
-    Schema, ServiceAppEventKind, ServiceAppWebhookEvent, TokenResponse, Webhook, WebhookCreate,
-    WebhookStatus, WebhookUpdate,
+    DataSource, DataSourceCreate, DataSourceStatus, DataSourceUpdate, IdError, ItemList,
+    OAuthTokens, Schema, ServiceAppEventKind, ServiceAppWebhookEvent, TokenResponse, Webhook,
+    WebhookCreate, WebhookStatus, WebhookUpdate,
 };
 use serde_json::json;
 use time::macros::datetime;
@@ -174,7 +174,7 @@ fn service_app_event_payloads() {
         serde_json::from_value(json!({"resource": "messages", "event": "created"})).unwrap();
     assert!(!other.is_service_app());
     assert_eq!(other.kind(), ServiceAppEventKind::Other("created".into()));
-    assert!(other.org_id().is_err());
+    assert_eq!(other.org_id(), Err(IdError::InvalidOrgId));
 }
 
 #[test]
@@ -206,8 +206,17 @@ fn token_response_defaults() {
     assert_eq!(response.token_type, "Bearer");
     let response: TokenResponse = serde_json::from_str(r#"{"access_token":"a"}"#).unwrap();
     assert_eq!(response.expires_in, byova_models::DEFAULT_EXPIRES_IN_SECS);
-    assert!(serde_json::from_str::<TokenResponse>(r#"{"expires_in":1}"#).is_err());
+    let err = serde_json::from_str::<TokenResponse>(r#"{"expires_in":1}"#).unwrap_err();
     assert!(
-        serde_json::from_str::<TokenResponse>(r#"{"access_token":"a","expires_in":-5}"#).is_err()
+        err.to_string().starts_with("missing field `access_token`"),
+        "{err}"
+    );
+    let err = serde_json::from_str::<TokenResponse>(r#"{"access_token":"a","expires_in":-5}"#)
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "invalid value: integer `-5`, expected a non-negative integer or a string holding one"
+        ),
+        "{err}"
     );
 }

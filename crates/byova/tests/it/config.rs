@@ -34,7 +34,14 @@ async fn a_file_store_is_shared_between_facades() {
         second.service_app().registered_orgs().await.expect("orgs"),
         vec![org()]
     );
-    assert!(second.client_for_org(&org()).await.is_ok());
+    assert_eq!(
+        second
+            .client_for_org(&org())
+            .await
+            .expect("registered")
+            .org(),
+        &org()
+    );
     env.webex.verify().await;
 }
 

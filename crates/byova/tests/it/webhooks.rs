@@ -77,16 +77,25 @@ async fn a_signed_authorized_delivery_mints_and_stores_the_org_once() {
             .as_deref(),
         Some("sa-minted")
     );
-    assert!(byova.client_for_org(&org()).await.is_ok());
+    assert_eq!(
+        byova
+            .client_for_org(&org())
+            .await
+            .expect("registered")
+            .org(),
+        &org()
+    );
 
     // Webex redelivers the same event: nothing is minted again.
     let outcome = byova
         .handle_service_app_webhook(&signed(&body), &body)
         .await
         .expect("duplicate");
-    assert!(
-        matches!(outcome, WebhookOutcome::Duplicate { .. }),
-        "{outcome:?}"
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Duplicate {
+            event_id: format!("hook-1|authorized|{ORG}|2025-01-01T00:00:00.000Z")
+        }
     );
     env.webex.verify().await;
 }
@@ -156,9 +165,11 @@ async fn without_a_secret_deliveries_are_handled_unsigned_and_deduplicated() {
         .handle_service_app_webhook(&HeaderMap::new(), &body)
         .await
         .expect("duplicate");
-    assert!(
-        matches!(outcome, WebhookOutcome::Duplicate { .. }),
-        "{outcome:?}"
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Duplicate {
+            event_id: format!("hook-3|deauthorized|{ORG}|2025-01-02T00:00:00.000Z")
+        }
     );
 
     let error = byova
@@ -238,6 +249,7 @@ async fn ensure_creates_both_signed_hooks_and_needs_a_secret() {
     assert_eq!(ensured[0].change, WebhookChange::Created);
     assert_eq!(ensured[0].webhook.id, "hook-authorized");
     assert_eq!(ensured[1].event, "deauthorized");
+    assert_eq!(ensured[1].change, WebhookChange::Created);
     assert_eq!(ensured[1].webhook.id, "hook-deauthorized");
     env.webex.verify().await;
 }

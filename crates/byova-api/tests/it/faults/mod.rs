@@ -15,57 +15,41 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use byova_api::Client;
 use wiremock::{Request, Respond, ResponseTemplate};
 
-/// Answers with `responses` in turn (the last one repeats), counting the requests.
-pub struct Sequence {
+/// Answers with scripted responses in turn, counting the requests.
+pub struct Scripted {
     responses: Vec<ResponseTemplate>,
+    cycle: bool,
     hits: Arc<AtomicUsize>,
 }
 
-impl Sequence {
-    /// The responder and its request counter.
-    pub fn new(responses: Vec<ResponseTemplate>) -> (Self, Arc<AtomicUsize>) {
+impl Scripted {
+    /// Answers with `responses` in turn, the last one repeating; returns the request counter.
+    pub fn sequence(responses: Vec<ResponseTemplate>) -> (Self, Arc<AtomicUsize>) {
+        Self::new(responses, false)
+    }
+
+    /// Answers with `responses` in a loop; returns the request counter.
+    pub fn cycle(responses: Vec<ResponseTemplate>) -> (Self, Arc<AtomicUsize>) {
+        Self::new(responses, true)
+    }
+
+    fn new(responses: Vec<ResponseTemplate>, cycle: bool) -> (Self, Arc<AtomicUsize>) {
         let hits = Arc::new(AtomicUsize::new(0));
-        (
-            Self {
-                responses,
-                hits: Arc::clone(&hits),
-            },
-            hits,
-        )
+        let responder = Self {
+            responses,
+            cycle,
+            hits: Arc::clone(&hits),
+        };
+        (responder, hits)
     }
 }
 
-impl Respond for Sequence {
+impl Respond for Scripted {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         let n = self.hits.fetch_add(1, Ordering::SeqCst);
-        self.responses[n.min(self.responses.len() - 1)].clone()
-    }
-}
-
-/// Answers with a list of responses in a loop, counting the requests.
-pub struct Cycle {
-    responses: Vec<ResponseTemplate>,
-    hits: Arc<AtomicUsize>,
-}
-
-impl Cycle {
-    /// The responder and its request counter.
-    pub fn new(responses: Vec<ResponseTemplate>) -> (Self, Arc<AtomicUsize>) {
-        let hits = Arc::new(AtomicUsize::new(0));
-        (
-            Self {
-                responses,
-                hits: Arc::clone(&hits),
-            },
-            hits,
-        )
-    }
-}
-
-impl Respond for Cycle {
-    fn respond(&self, _: &Request) -> ResponseTemplate {
-        let n = self.hits.fetch_add(1, Ordering::SeqCst);
-        self.responses[n % self.responses.len()].clone()
+        let len = self.responses.len();
+        let index = if self.cycle { n % len } else { n.min(len - 1) };
+        self.responses[index].clone()
     }
 }
 

@@ -10,7 +10,7 @@ use byova_api::{ErrorKind, RetryPolicy, RetryReason};
 use tokio::time::Instant;
 use wiremock::Mock;
 
-use super::{Cycle, Sequence, hits, too_many};
+use super::{Scripted, hits, too_many};
 use crate::support::recording_policy;
 
 fn secs(s: u64) -> Duration {
@@ -20,7 +20,8 @@ fn secs(s: u64) -> Duration {
 #[tokio::test(start_paused = true)]
 async fn a_storm_with_and_without_retry_after_stops_at_the_attempt_cap() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new(vec![too_many(Some(3)), too_many(None), too_many(Some(1))]);
+    let (storm, counter) =
+        Scripted::cycle(vec![too_many(Some(3)), too_many(None), too_many(Some(1))]);
     Mock::given(method("GET"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -69,7 +70,7 @@ async fn a_storm_with_and_without_retry_after_stops_at_the_attempt_cap() {
 #[tokio::test(start_paused = true)]
 async fn a_storm_without_retry_after_stops_at_the_deadline() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new(vec![too_many(None)]);
+    let (storm, counter) = Scripted::cycle(vec![too_many(None)]);
     Mock::given(method("POST"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -100,7 +101,7 @@ async fn a_storm_without_retry_after_stops_at_the_deadline() {
 async fn a_growing_retry_after_stops_at_the_deadline_with_the_last_value() {
     let webex = WebexStandIn::start().await;
     let (storm, counter) =
-        Sequence::new([1, 2, 4, 8, 16, 32, 64].map(|s| too_many(Some(s))).to_vec());
+        Scripted::sequence([1, 2, 4, 8, 16, 32, 64].map(|s| too_many(Some(s))).to_vec());
     Mock::given(method("GET"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -128,7 +129,7 @@ async fn a_growing_retry_after_stops_at_the_deadline_with_the_last_value() {
 #[tokio::test(start_paused = true)]
 async fn a_retry_after_beyond_the_cap_mid_storm_ends_it_at_once() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Sequence::new(vec![
+    let (storm, counter) = Scripted::sequence(vec![
         too_many(Some(2)),
         too_many(Some(2)),
         too_many(Some(2)),
@@ -160,7 +161,7 @@ async fn a_retry_after_beyond_the_cap_mid_storm_ends_it_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_storm_on_post_is_not_retried_unless_opted_in() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new(vec![too_many(Some(1))]);
+    let (storm, counter) = Scripted::cycle(vec![too_many(Some(1))]);
     Mock::given(method("POST"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -201,7 +202,7 @@ async fn a_storm_that_passes_lets_the_request_through() {
     answers.push(byova_api::test_util::responses::json(
         serde_json::json!({"id": "ds-1"}),
     ));
-    let (storm, counter) = Sequence::new(answers);
+    let (storm, counter) = Scripted::sequence(answers);
     Mock::given(method("GET"))
         .and(path("/storm"))
         .respond_with(storm)

@@ -9,7 +9,7 @@ use byova_api::{ErrorKind, RetryPolicy, RetryReason, StatusCode};
 use tokio::time::Instant;
 use wiremock::{Mock, ResponseTemplate};
 
-use super::{Cycle, hits};
+use super::{Scripted, hits};
 use crate::support::recording_policy;
 
 fn server_error(status: u16) -> ResponseTemplate {
@@ -21,7 +21,7 @@ fn server_error(status: u16) -> ResponseTemplate {
 #[tokio::test(start_paused = true)]
 async fn a_gateway_storm_on_get_backs_off_up_to_the_cap() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new([502, 503, 504].map(server_error).to_vec());
+    let (storm, counter) = Scripted::cycle([502, 503, 504].map(server_error).to_vec());
     Mock::given(method("GET"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -72,7 +72,8 @@ async fn a_gateway_storm_on_get_backs_off_up_to_the_cap() {
 #[tokio::test(start_paused = true)]
 async fn a_503_storm_honours_retry_after_over_the_backoff() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new(vec![server_error(503).insert_header("retry-after", "10")]);
+    let (storm, counter) =
+        Scripted::cycle(vec![server_error(503).insert_header("retry-after", "10")]);
     Mock::given(method("PUT"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -97,7 +98,7 @@ async fn server_errors_on_post_are_sent_once() {
     let webex = WebexStandIn::start().await;
     let mut counters = Vec::new();
     for status in [500, 502, 503, 504] {
-        let (storm, counter) = Cycle::new(vec![server_error(status)]);
+        let (storm, counter) = Scripted::cycle(vec![server_error(status)]);
         Mock::given(method("POST"))
             .and(path(format!("/storm/{status}")))
             .respond_with(storm)
@@ -128,7 +129,7 @@ async fn server_errors_on_post_are_sent_once() {
 #[tokio::test(start_paused = true)]
 async fn a_post_that_opts_in_is_retried_up_to_the_cap() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new(vec![server_error(502)]);
+    let (storm, counter) = Scripted::cycle(vec![server_error(502)]);
     Mock::given(method("POST"))
         .and(path("/storm"))
         .respond_with(storm)
@@ -152,7 +153,7 @@ async fn a_post_that_opts_in_is_retried_up_to_the_cap() {
 #[tokio::test(start_paused = true)]
 async fn a_500_storm_on_get_is_not_retried() {
     let webex = WebexStandIn::start().await;
-    let (storm, counter) = Cycle::new(vec![server_error(500)]);
+    let (storm, counter) = Scripted::cycle(vec![server_error(500)]);
     Mock::given(method("GET"))
         .and(path("/storm"))
         .respond_with(storm)

@@ -3,8 +3,8 @@
 //! nothing, and the next refresh succeeds.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
 
 use byova_api::ErrorKind as ApiErrorKind;
 use byova_api::test_util::WebexStandIn;
@@ -15,6 +15,7 @@ use byova_auth::storage::TokenStorage;
 use byova_models::OrgId;
 
 use super::{Store, assert_api_error, too_many};
+use crate::support::callers::{all_started, counted};
 use crate::support::webex::{
     Gated, INTEGRATION_ID, INTEGRATION_SECRET, SA_ID, SA_SECRET, fresh, org, other_org,
     refresh_form, token_body,
@@ -22,30 +23,6 @@ use crate::support::webex::{
 
 const CALLERS: usize = 300;
 const WRITERS: usize = 20;
-
-/// Polls `call` once (which joins or starts the flight), counts it in `started`, then finishes it.
-async fn counted<F: std::future::Future>(call: F, started: &AtomicUsize) -> F::Output {
-    let mut call = std::pin::pin!(call);
-    let early = tokio::select! {
-        biased;
-        output = &mut call => Some(output),
-        () = std::future::ready(()) => None,
-    };
-    started.fetch_add(1, Ordering::SeqCst);
-    match early {
-        Some(output) => output,
-        None => call.await,
-    }
-}
-
-/// Waits (with a deadline) until `n` callers wait on their flight.
-async fn all_started(started: &AtomicUsize, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while started.load(Ordering::SeqCst) < n {
-        assert!(Instant::now() < deadline, "callers did not start");
-        tokio::task::yield_now().await;
-    }
-}
 
 fn new_org(i: usize) -> OrgId {
     format!("00000000-0000-4000-8000-{i:012}")

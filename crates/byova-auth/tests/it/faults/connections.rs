@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use byova_api::{Client, ErrorKind as ApiErrorKind, RetryPolicy};
 use byova_auth::storage::TokenStorage;
+use byova_models::Secret;
 
 use super::raw_server::{Fault, RawServer};
 use super::{Store, assert_api_error};
@@ -97,14 +98,23 @@ async fn connection_faults_during_refreshes_keep_every_token() {
         before["serviceApps"][other_org().to_string()]
     );
     let reopened = store.reopen();
-    for tokens in [
-        reopened.integration_tokens().await.expect("read"),
-        reopened.service_app_tokens(&org()).await.expect("read"),
+    for (tokens, refresh_token) in [
+        (
+            reopened.integration_tokens().await.expect("read"),
+            "int-refresh",
+        ),
+        (
+            reopened.service_app_tokens(&org()).await.expect("read"),
+            "sa-refresh",
+        ),
     ] {
         let tokens = tokens.expect("stored");
         assert_eq!(tokens.access_token.expose(), "fresh-access");
         // The answers carried no refresh token: the stored ones were kept.
-        assert!(tokens.refresh_token.is_some());
+        assert_eq!(
+            tokens.refresh_token.as_ref().map(Secret::expose),
+            Some(refresh_token)
+        );
     }
     assert_eq!(server.requests_to("/access_token"), kinds.len() + 2);
 }

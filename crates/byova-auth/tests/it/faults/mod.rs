@@ -19,6 +19,7 @@ use byova_auth::{Error, IntegrationAuth, RefreshSettings, ServiceAppAuth};
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::support::fs::file_names;
 use crate::support::webex::{
     INTEGRATION_SECRET, SA_SECRET, expired, fresh, managers, org, other_org,
 };
@@ -75,15 +76,8 @@ impl Store {
             assert_eq!(mode, 0o600, "the token file must stay private");
         }
         let dir = self.path.parent().expect("parent");
-        let stray: Vec<String> = std::fs::read_dir(dir)
-            .expect("list")
-            .map(|entry| {
-                entry
-                    .expect("entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+        let stray: Vec<String> = file_names(dir)
+            .into_iter()
             .filter(|name| name.contains(".tmp-"))
             .collect();
         assert!(stray.is_empty(), "temporary files left behind: {stray:?}");

@@ -16,11 +16,25 @@ pub struct Page {
 
 /// `GET url` over a fresh connection.
 pub async fn get(url: &str) -> Page {
+    send(http::Method::GET, url).await
+}
+
+/// `POST url` with an empty body, over a fresh connection.
+pub async fn post(url: &str) -> Page {
+    send(http::Method::POST, url).await
+}
+
+async fn send(method: http::Method, url: &str) -> Page {
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let request = http::Request::builder()
+        .method(&method)
+        .uri(url)
+        .body(Empty::new())
+        .expect("request");
     let response = client
-        .get(url.parse().expect("uri"))
+        .request(request)
         .await
-        .unwrap_or_else(|error| panic!("GET {url}: {error}"));
+        .unwrap_or_else(|error| panic!("{method} {url}: {error}"));
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let content_type = headers
@@ -37,29 +51,6 @@ pub async fn get(url: &str) -> Page {
     Page {
         status,
         content_type,
-        headers,
-        body: String::from_utf8(body.to_vec()).expect("utf-8 body"),
-    }
-}
-
-/// `POST url` with an empty body.
-pub async fn post(url: &str) -> Page {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let request = http::Request::post(url)
-        .body(Empty::new())
-        .expect("request");
-    let response = client.request(request).await.expect("post");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Page {
-        status,
-        content_type: String::new(),
         headers,
         body: String::from_utf8(body.to_vec()).expect("utf-8 body"),
     }

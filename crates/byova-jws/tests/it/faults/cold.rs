@@ -8,8 +8,8 @@ use byova_jws::ErrorKind;
 use futures_util::future::join_all;
 
 use super::broker::{Answer, FlakyBroker};
-use super::{COOLDOWN, verifier, verify_fresh};
-use crate::support::{TokenSpec, jump, keys};
+use super::verifier;
+use crate::support::{COOLDOWN, TokenSpec, jump, keys, verify_fresh};
 
 const CALLS: usize = 50;
 

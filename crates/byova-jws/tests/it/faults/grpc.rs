@@ -15,8 +15,8 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::server::HealthReporter;
 
 use super::broker::{Answer, FlakyBroker};
-use super::{COOLDOWN, TTL, settle, verifier};
-use crate::support::{TokenSpec, jump, keys};
+use super::{settle, verifier};
+use crate::support::{COOLDOWN, TTL, TokenSpec, jump, keys};
 
 const CALLS: usize = 20;
 

@@ -14,10 +14,6 @@ use byova_jws::{ErrorKind, Verifier};
 
 use crate::support::{TokenSpec, builder_for};
 
-/// The verifier's default refetch cool-down, plus a second.
-pub const COOLDOWN: Duration = Duration::from_secs(31);
-/// The verifier's default key-set TTL, plus a minute.
-pub const TTL: Duration = Duration::from_secs(61 * 60);
 /// Key-set fetch timeout of the test verifiers: short enough for the stalled broker, long
 /// enough for a loopback fetch on a loaded machine.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -28,15 +24,6 @@ pub fn verifier(issuer: &str) -> Verifier {
         .fetch_timeout(FETCH_TIMEOUT)
         .build()
         .expect("verifier")
-}
-
-/// Verifies a fresh token (never in the verified-token cache) signed with key `a`.
-pub async fn verify_fresh(verifier: &Verifier, issuer: &str) -> Result<(), ErrorKind> {
-    verifier
-        .verify(&TokenSpec::valid(issuer).sign())
-        .await
-        .map(drop)
-        .map_err(|err| err.kind())
 }
 
 /// Waits until no key-set fetch of `issuer` is running, without starting one: a token with an

@@ -7,8 +7,8 @@ use byova_jws::ErrorKind;
 use futures_util::future::join_all;
 
 use super::broker::{Answer, FlakyBroker};
-use super::{COOLDOWN, TTL, settle, verifier, verify_fresh};
-use crate::support::{TokenSpec, jump, keys};
+use super::{settle, verifier};
+use crate::support::{COOLDOWN, TTL, TokenSpec, jump, keys, verify_fresh};
 
 const CALLS: usize = 20;
 const RETRY_AFTER: u64 = 600;

@@ -16,13 +16,14 @@ use super::clock::{ClockHandle, Speaker, SpeakerState};
 use super::report::{Stats, record};
 use super::wire::{self, PROCESS_CALLER_INPUT, RawCodec, RawRequest};
 use super::{LoadConfig, LoadProgress, LoadStep};
+use crate::audio::AudioEncoding;
 use crate::audio::MULAW_SILENCE;
+use crate::client::input;
 use crate::client::rules::{RpcCheck, Rule};
-use crate::json::json_to_struct;
+use crate::client::{ends_call, has_event};
 use crate::proto::output_event::EventType;
-use crate::proto::voice_va_request::VoiceVaInputType;
 use crate::proto::voice_va_response::ResponseType;
-use crate::proto::{DtmfInputs, EventInput, VoiceInput, VoiceVaResponse, event_input};
+use crate::proto::{VoiceVaResponse, event_input};
 
 /// One 20 ms frame of 8 kHz μ-law.
 const FRAME_BYTES: usize = 160;
@@ -66,11 +67,7 @@ fn event_body(
     name: &str,
     parameters: Option<&crate::JsonObject>,
 ) -> Bytes {
-    wire::body(VoiceVaInputType::EventInput(EventInput {
-        event_type: kind as i32,
-        name: name.to_owned(),
-        parameters: parameters.map(json_to_struct),
-    }))
+    wire::body(input::event(kind, name, parameters))
 }
 
 impl Prepared {
@@ -80,14 +77,7 @@ impl Prepared {
             .iter()
             .map(|step| match step {
                 LoadStep::Say(audio) => PreparedStep::Say(spoken(audio, config)),
-                LoadStep::Dtmf(digits) => {
-                    PreparedStep::Dtmf(wire::body(VoiceVaInputType::DtmfInput(DtmfInputs {
-                        dtmf_events: digits
-                            .chars()
-                            .filter_map(crate::dtmf::char_to_digit)
-                            .collect(),
-                    })))
-                }
+                LoadStep::Dtmf(digits) => PreparedStep::Dtmf(wire::body(input::dtmf(digits))),
                 LoadStep::Event { name, parameters } => PreparedStep::Event(event_body(
                     event_input::EventType::CustomEvent,
                     name,
@@ -111,16 +101,8 @@ impl Prepared {
 /// Splits `audio` into encoded 20 ms frames (the last one padded with silence) and adds the
 /// trailing silence.
 fn spoken(audio: &[u8], config: &LoadConfig) -> Spoken {
-    let encode = |frame: Bytes| {
-        wire::body(VoiceVaInputType::AudioInput(VoiceInput {
-            caller_audio: frame,
-            encoding: crate::audio::AudioEncoding::Mulaw.to_wire(),
-            sample_rate_hertz: 8000,
-            audio_timestamp: None,
-            language_code: "en-US".to_owned(),
-            is_single_utterance: false,
-        }))
-    };
+    let encode =
+        |frame: Bytes| wire::body(input::audio(frame, AudioEncoding::Mulaw, 8000, "en-US"));
     let mut frames: Vec<Bytes> = audio
         .chunks(FRAME_BYTES)
         .map(|chunk| {
@@ -200,13 +182,9 @@ impl Ctx {
     /// from. Nothing it measures is kept. Returns whether it went through.
     pub(super) async fn calibrate(&self, channel: &Channel) -> bool {
         self.calibrating.store(true, Ordering::Release);
-        let conversation_id = format!("{}-calibration", self.prefix);
-        let head = wire::head(
-            &conversation_id,
-            &self.customer_org_id,
-            &self.virtual_agent_id,
-        );
-        let ok = self.script(channel, &conversation_id, &head).await;
+        let ok = self
+            .script(channel, &format!("{}-calibration", self.prefix))
+            .await;
         self.calibrating.store(false, Ordering::Release);
         *self.stats() = Stats::new();
         ok
@@ -231,13 +209,7 @@ impl Ctx {
     /// Runs call number `n` and records what it measured.
     pub(super) async fn run_call(&self, channel: &Channel, n: u64) {
         self.progress.start();
-        let conversation_id = format!("{}-{n}", self.prefix);
-        let head = wire::head(
-            &conversation_id,
-            &self.customer_org_id,
-            &self.virtual_agent_id,
-        );
-        let ok = self.script(channel, &conversation_id, &head).await;
+        let ok = self.script(channel, &format!("{}-{n}", self.prefix)).await;
         {
             let mut stats = self.stats();
             stats.calls += 1;
@@ -248,8 +220,9 @@ impl Ctx {
         self.progress.finish(ok);
     }
 
-    /// The call's turns; `false` at the first error.
-    async fn script(&self, channel: &Channel, id: &str, head: &Bytes) -> bool {
+    /// The turns of the call with conversation id `id`; `false` at the first error.
+    async fn script(&self, channel: &Channel, id: &str) -> bool {
+        let head = &wire::head(id, &self.customer_org_id, &self.virtual_agent_id);
         // Greeting.
         let sent = Instant::now();
         let mut first = None;
@@ -451,8 +424,7 @@ impl Ctx {
             while let Some(response) = responses.message().await? {
                 let at = Instant::now();
                 check.response(&response);
-                terminal |= has_event(&response, EventType::SessionEnd)
-                    || has_event(&response, EventType::TransferToAgent);
+                terminal |= ends_call(&response);
                 on_response(&response, at);
             }
             Ok::<(), Status>(())
@@ -492,15 +464,12 @@ fn single(head: &Bytes, body: &Bytes) -> tokio_stream::Once<RawRequest> {
     })
 }
 
-fn has_event(response: &VoiceVaResponse, event: EventType) -> bool {
-    crate::client::has_event(response, event)
-}
-
 #[cfg(test)]
 mod tests {
     use prost::Message as _;
 
     use super::*;
+    use crate::proto::voice_va_request::VoiceVaInputType;
 
     #[test]
     fn utterances_become_frames_then_silence() {

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use super::{LoadConfig, LoadStep, LoadTest};
+use super::{LoadConfig, LoadReport, LoadStep, LoadTest};
 use crate::audio::{MULAW_SILENCE, mulaw};
-use crate::client::Target;
+use crate::client::{ClientError, Target};
 use crate::{
     AgentConfig, AgentResult, Audio, Context, Detector, Dtmf, MediaServer, OutputMode, Reply,
     RunningServer, SessionStart, Utterance, VirtualAgent,
@@ -63,6 +63,14 @@ fn target(server: &RunningServer) -> Target {
     server.local_addr().to_string().parse().unwrap()
 }
 
+async fn run(server: &RunningServer, config: LoadConfig) -> LoadReport {
+    LoadTest::new(target(server), config)
+        .unwrap()
+        .run()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_run_their_script_and_are_measured() {
     let server = server().await;
@@ -112,11 +120,7 @@ async fn a_server_ending_the_call_skips_the_rest_and_refusals_are_counted() {
         steps: vec![LoadStep::Dtmf("#".into()), LoadStep::NoInput],
         ..LoadConfig::default()
     };
-    let report = LoadTest::new(target(&server), config)
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+    let report = run(&server, config).await;
     assert!(report.is_clean(), "{report:#?}");
     assert_eq!(report.rpcs, 3 * 3);
     assert_eq!(report.session_end.count, 0);
@@ -125,18 +129,20 @@ async fn a_server_ending_the_call_skips_the_rest_and_refusals_are_counted() {
         calls: Some(2),
         concurrency: 1,
         virtual_agent_id: "nobody".into(),
+        conversation_prefix: "refused".into(),
         ..LoadConfig::default()
     };
-    let report = LoadTest::new(target(&server), config)
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
+    let report = run(&server, config).await;
     assert!(!report.is_clean());
     assert_eq!(report.failed_calls, 2);
     assert_eq!(report.errors.get("NOT_FOUND"), Some(&2), "{report:#?}");
-    assert!(
-        report.error_samples[0].contains("SESSION_START: [status-ok] status NOT_FOUND"),
+    // One caller: the calls run in order.
+    assert_eq!(
+        report.error_samples,
+        [0, 1].map(|n| format!(
+            "refused-{n} SESSION_START: [status-ok] status NOT_FOUND: \
+             unknown virtual agent id \"nobody\""
+        )),
         "{report:#?}"
     );
     server.shutdown().await.unwrap();
@@ -151,7 +157,7 @@ fn unusable_settings_are_refused() {
                 concurrency: 0,
                 ..LoadConfig::default()
             },
-            "concurrency",
+            "concurrency must be at least 1",
         ),
         (
             LoadConfig {
@@ -159,17 +165,34 @@ fn unusable_settings_are_refused() {
                 duration: None,
                 ..LoadConfig::default()
             },
-            "number of calls or a duration",
+            "give a number of calls or a duration",
+        ),
+        (
+            LoadConfig {
+                calls: Some(0),
+                ..LoadConfig::default()
+            },
+            "calls must be at least 1",
+        ),
+        (
+            LoadConfig {
+                rpc_timeout: Duration::ZERO,
+                ..LoadConfig::default()
+            },
+            "the RPC timeout must be positive",
         ),
         (
             LoadConfig {
                 steps: vec![LoadStep::Say(Vec::new().into())],
                 ..LoadConfig::default()
             },
-            "no audio",
+            "an utterance has no audio",
         ),
     ] {
         let error = LoadTest::new(target.clone(), config).unwrap_err();
-        assert!(error.to_string().contains(why), "{error}");
+        assert!(
+            matches!(&error, ClientError::InvalidConfig(message) if message == why),
+            "{error:?}"
+        );
     }
 }

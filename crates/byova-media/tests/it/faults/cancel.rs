@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use byova_media::audio::AudioEncoding;
 use byova_media::client::{Call, Caller, EventType, ResponseType, TurnResult, has_event};
 use byova_media::proto::voice_virtual_agent_client::VoiceVirtualAgentClient;
 use byova_media::proto::{VoiceVaRequest, VoiceVaResponse};
@@ -17,13 +16,12 @@ use byova_media::{
     AgentConfig, AgentResult, Audio, Context, Detector, Dtmf, MediaServer, Reply, RunningServer,
     SessionEnd, SessionEndReason, SessionStart, Utterance, VirtualAgent,
 };
-use bytes::Bytes;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tonic::transport::Channel;
 
 use super::{RawRpc, Rng, Tally, metric, proto_client};
-use crate::support::{ANSWER, GREETING, fast, fixture, within};
+use crate::support::{ANSWER, GREETING, fast, fixture, messages, mulaw_frames, within};
 
 const CALLS: usize = 1_000;
 const AT_ONCE: usize = 50;
@@ -157,17 +155,7 @@ impl Fixture {
 
     /// The audio requests of one utterance for `call`.
     fn frames(&self, call: &Call) -> Vec<VoiceVaRequest> {
-        self.speech
-            .chunks(160)
-            .map(|frame| {
-                call.audio_request(
-                    Bytes::copy_from_slice(frame),
-                    AudioEncoding::Mulaw,
-                    8000,
-                    "en-US",
-                )
-            })
-            .collect()
+        mulaw_frames(call, &self.speech)
     }
 }
 
@@ -220,12 +208,11 @@ async fn hang_up(call: &Call) {
     let id = call.conversation_id().to_owned();
     let result = within(&format!("{id}: hang-up"), call.session_end()).await;
     assert!(result.is_ok(), "{id}: hang-up {:?}", result.status);
-    let messages: Vec<VoiceVaResponse> = result
-        .responses
-        .iter()
-        .map(|r| r.response.clone())
-        .collect();
-    assert_eq!(messages, [VoiceVaResponse::default()], "{id}: hang-up");
+    assert_eq!(
+        messages(&result),
+        [VoiceVaResponse::default()],
+        "{id}: hang-up"
+    );
 }
 
 /// Sends audio frames on `rpc` until a response satisfies `stop` (reading responses as they

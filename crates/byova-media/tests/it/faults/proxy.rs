@@ -6,14 +6,12 @@
 
 use std::time::Duration;
 
-use byova_media::audio::AudioEncoding;
 use byova_media::client::{Call, Caller, EventType, ResponseType, TurnResult};
 use byova_media::proto::{self, VoiceVaResponse};
 use byova_media::proxy::WebSocketProxy;
 use byova_media::{
     AgentConfig, Detector, FailureAction, FailurePolicy, MediaServer, Prompt, RunningServer,
 };
-use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,7 +19,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::metric;
-use crate::support::{fast, fixture, object, within};
+use crate::support::{fast, fixture, messages, mulaw_frames, object, within};
 
 /// The backend's side: a WebSocket server on 127.0.0.1 the test drives by hand.
 struct Backend {
@@ -173,6 +171,14 @@ fn policy_final(apology: &str, event: EventType, actual: &VoiceVaResponse) -> Vo
     }
 }
 
+/// Checks that the turn ended OK with the policy's FINAL as its only message.
+fn assert_only_policy_final(result: &TurnResult, apology: &str, event: EventType) {
+    assert!(result.is_ok(), "{:?}", result.status);
+    let messages = messages(result);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0], policy_final(apology, event, &messages[0]));
+}
+
 /// Waits until no call is live, then checks how many ended for `reason`.
 async fn assert_ended(server: &RunningServer, reason: &str, count: u64) {
     within("no live calls", server.wait_live_calls_at_most(0)).await;
@@ -216,29 +222,16 @@ async fn a_backend_that_drops_while_a_turn_waits_fails_the_call_per_the_policy()
         assert_eq!(message["payload"], json!({"digits": "1"}));
         peer.drop_hard();
     });
-    assert!(dtmf.is_ok(), "{:?}", dtmf.status);
-    let messages: Vec<VoiceVaResponse> =
-        dtmf.responses.iter().map(|r| r.response.clone()).collect();
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    assert_eq!(
-        messages[0],
-        policy_final(
-            "I'm sorry, something went wrong.",
-            EventType::TransferToAgent,
-            &messages[0]
-        )
+    assert_only_policy_final(
+        &dtmf,
+        "I'm sorry, something went wrong.",
+        EventType::TransferToAgent,
     );
     assert_ended(&server, "agent_failed", 1).await;
     // Webex was told: a late turn of the call learns nothing more.
     let late = call.dtmf("2").await;
     assert!(late.is_ok());
-    assert_eq!(
-        late.responses
-            .iter()
-            .map(|r| r.response.clone())
-            .collect::<Vec<_>>(),
-        [VoiceVaResponse::default()]
-    );
+    assert_eq!(messages(&late), [VoiceVaResponse::default()]);
 
     a_normal_call_works(&caller, &backend, "proxy-after-drop").await;
     assert_ended(&server, "caller_ended", 1).await;
@@ -256,18 +249,7 @@ async fn a_backend_that_drops_mid_utterance_and_comes_back_gets_the_session_repl
 
     // The caller starts speaking; the backend drops the socket as soon as the first audio
     // arrives, and only then does the rest of the utterance follow.
-    let mut frames = fixture("yes.wav")
-        .chunks(160)
-        .map(|frame| {
-            call.audio_request(
-                Bytes::copy_from_slice(frame),
-                AudioEncoding::Mulaw,
-                8000,
-                "en-US",
-            )
-        })
-        .collect::<Vec<_>>()
-        .into_iter();
+    let mut frames = mulaw_frames(&call, &fixture("yes.wav")).into_iter();
     let mut turn = call.open_turn().await.expect("the RPC opens");
     turn.send(frames.next().expect("a frame"))
         .await
@@ -342,11 +324,7 @@ async fn a_backend_that_drops_and_stays_away_ends_the_call_per_the_policy() {
     assert!(spoken.is_ok(), "{:?}", spoken.status);
     // Whether the proxy fails while forwarding audio or when the utterance ends, the caller
     // hears the apology and the session ends; nothing but the endpointing events comes first.
-    let messages: Vec<VoiceVaResponse> = spoken
-        .responses
-        .iter()
-        .map(|r| r.response.clone())
-        .collect();
+    let messages = messages(&spoken);
     let (last, before) = messages.split_last().expect("a response");
     assert_eq!(
         *last,
@@ -403,17 +381,10 @@ async fn a_backend_that_never_answers_times_out_per_the_policy() {
         assert_eq!(message["type"], "dtmf_input");
         // Says nothing; the response timeout (2 s) runs out.
     });
-    assert!(dtmf.is_ok(), "{:?}", dtmf.status);
-    let messages: Vec<VoiceVaResponse> =
-        dtmf.responses.iter().map(|r| r.response.clone()).collect();
-    assert_eq!(messages.len(), 1, "{messages:?}");
-    assert_eq!(
-        messages[0],
-        policy_final(
-            "I'm sorry, something went wrong.",
-            EventType::TransferToAgent,
-            &messages[0]
-        )
+    assert_only_policy_final(
+        &dtmf,
+        "I'm sorry, something went wrong.",
+        EventType::TransferToAgent,
     );
     assert_ended(&server, "agent_failed", 1).await;
     // The proxy closed its side: the backend sees the session end (or the close).
