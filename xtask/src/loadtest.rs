@@ -33,6 +33,12 @@ use crate::sh;
 pub(crate) const GREETING_P99_MS: f64 = 20.0;
 /// END_OF_INPUT lateness p99 above this fails a step (issue 5).
 pub(crate) const END_OF_INPUT_LATE_MS: f64 = 50.0;
+/// Default niceness of the load generator (see `--generator-nice`).
+pub(crate) const GENERATOR_NICE: i32 = -20;
+/// Threads of the load generator: one single-threaded runtime needs about half the CPU of a
+/// two-thread one for the same callers (no cross-thread wake-ups, one write per connection per
+/// clock tick), and leaves the rest to the server.
+pub(crate) const GENERATOR_THREADS: usize = 1;
 /// How long a server may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The release binary.
@@ -74,6 +80,16 @@ pub(crate) struct LoadtestArgs {
     /// Print the table but do not append it to BENCHMARKS.md
     #[arg(long)]
     no_append: bool,
+    /// Runs per step; the step is judged by the run with the median greeting p99 (a single run
+    /// on a shared two-core VM varies by ±20 ms)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=9))]
+    runs: u32,
+    /// Niceness of the load generator (`nice -n`; 0 leaves it alone). Webex's side of a call
+    /// runs on Webex's machines; here it shares two cores with the server, and at equal priority
+    /// the measured latency is mostly the generator waiting for a CPU. Raising its priority
+    /// needs root; without it `nice` warns and the generator runs at normal priority.
+    #[arg(long, default_value_t = GENERATOR_NICE, allow_negative_numbers = true, value_parser = clap::value_parser!(i32).range(-20..=19))]
+    generator_nice: i32,
 }
 
 /// `--mode`.
@@ -129,6 +145,8 @@ pub(crate) struct StepResult {
     pub(crate) rss_peak_mib: f64,
     /// CPU cores the load generator used.
     pub(crate) generator_cores: f64,
+    /// Greeting p99 of each run of the step, in the order they ran.
+    pub(crate) greeting_p99_runs_ms: Vec<f64>,
 }
 
 impl StepResult {
@@ -160,6 +178,8 @@ pub(crate) fn run(args: &LoadtestArgs) -> anyhow::Result<()> {
         ramp: Duration::from_secs(ramp),
         mode: args.mode.mode(),
         refine: if args.quick { 0 } else { args.refine },
+        runs: args.runs,
+        generator_nice: args.generator_nice,
     };
     let started = Instant::now();
     // The venv also serves the smoke call that checks each server before its ladder.
@@ -195,6 +215,10 @@ pub(crate) struct Plan {
     pub(crate) mode: Mode,
     /// Extra steps bisecting between the last passing and the first failing step.
     pub(crate) refine: usize,
+    /// Runs per step (the median run by greeting p99 decides).
+    pub(crate) runs: u32,
+    /// Niceness of the load generator (0: unchanged).
+    pub(crate) generator_nice: i32,
 }
 
 /// Runs the steps in order until one fails (then bisects, see [`Plan::refine`]); `smoke` first
@@ -222,11 +246,15 @@ pub(crate) fn ladder(
             plan.ramp.as_secs(),
             plan.duration.as_secs()
         );
-        let process = start_server(server, max_calls, None, plan.mode)?;
-        let result = measure(server, &process, concurrency, plan)?;
-        process.stop_cleanly()?;
-        eprintln!("{}", row(&result));
-        Ok(result)
+        let mut runs = Vec::new();
+        for _ in 0..plan.runs {
+            let process = start_server(server, max_calls, None, plan.mode)?;
+            let result = measure(server, &process, concurrency, plan)?;
+            process.stop_cleanly()?;
+            eprintln!("{}", row(&result));
+            runs.push(result);
+        }
+        Ok(median_run(runs))
     };
     let mut last_pass = 0;
     let mut first_fail = None;
@@ -260,6 +288,25 @@ pub(crate) fn ladder(
     }
     results.sort_by_key(|r| r.concurrency);
     Ok(results)
+}
+
+/// The run with the median greeting p99 stands for the step; the errors of every run count, and
+/// every run's greeting p99 is kept.
+pub(crate) fn median_run(mut runs: Vec<StepResult>) -> StepResult {
+    let errors: u64 = runs.iter().map(|r| r.errors).sum();
+    let error_kinds = runs
+        .iter()
+        .filter(|r| r.errors > 0)
+        .map(|r| r.error_kinds.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let greeting_runs: Vec<f64> = runs.iter().map(|r| r.greeting_p99_ms).collect();
+    runs.sort_by(|a, b| a.greeting_p99_ms.total_cmp(&b.greeting_p99_ms));
+    let mut median = runs.swap_remove(runs.len() / 2);
+    median.errors = errors;
+    median.error_kinds = error_kinds;
+    median.greeting_p99_runs_ms = greeting_runs;
+    median
 }
 
 /// Halfway between `low` and `high`, rounded to a multiple of 25 callers.
@@ -372,12 +419,14 @@ impl RssSampler {
     }
 }
 
-/// Runs `byova simulate` in load mode against `addr`; returns its JSON report.
+/// Runs `byova simulate` in load mode against `addr` at niceness `nice` (0: unchanged); returns
+/// its JSON report.
 pub(crate) fn simulate(
     addr: SocketAddr,
     concurrency: usize,
     duration: Duration,
     ramp: Duration,
+    nice: i32,
 ) -> anyhow::Result<Value> {
     let binary = sh::workspace_root().join(BYOVA);
     let args = [
@@ -390,10 +439,20 @@ pub(crate) fn simulate(
         concurrency.to_string(),
         "--ramp".to_owned(),
         format!("{}", ramp.as_secs_f64()),
+        "--threads".to_owned(),
+        GENERATOR_THREADS.to_string(),
         "--json".to_owned(),
     ];
-    eprintln!("$ {BYOVA} {}", args.join(" "));
-    let output = Command::new(&binary)
+    let mut command = if nice == 0 {
+        eprintln!("$ {BYOVA} {}", args.join(" "));
+        Command::new(&binary)
+    } else {
+        eprintln!("$ nice -n {nice} {BYOVA} {}", args.join(" "));
+        let mut command = Command::new("nice");
+        command.arg("-n").arg(nice.to_string()).arg(&binary);
+        command
+    };
+    let output = command
         .args(&args)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
@@ -420,7 +479,13 @@ fn measure(
     let cpu_before = process.cpu_time()?;
     let generator_before = python::children_cpu_time()?;
     let wall = Instant::now();
-    let report = simulate(addr, concurrency, plan.duration, plan.ramp)?;
+    let report = simulate(
+        addr,
+        concurrency,
+        plan.duration,
+        plan.ramp,
+        plan.generator_nice,
+    )?;
     let wall = wall.elapsed();
     let cpu = process.cpu_time()?.saturating_sub(cpu_before);
     let generator = python::children_cpu_time()?.saturating_sub(generator_before);
@@ -477,6 +542,7 @@ pub(crate) fn step_result(
         cpu_cores: cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9),
         rss_peak_mib: rss_peak as f64 / (1024.0 * 1024.0),
         generator_cores: f64::NAN,
+        greeting_p99_runs_ms: Vec::new(),
     }
 }
 
@@ -488,12 +554,21 @@ fn row(r: &StepResult) -> String {
     } else {
         format!("{} ({})", r.errors, r.error_kinds)
     };
+    let greeting = if r.greeting_p99_runs_ms.len() > 1 {
+        let runs: Vec<String> = r
+            .greeting_p99_runs_ms
+            .iter()
+            .map(|p99| format!("{p99:.1}"))
+            .collect();
+        format!("{:.2} (runs: {})", r.greeting_p99_ms, runs.join(", "))
+    } else {
+        format!("{:.2}", r.greeting_p99_ms)
+    };
     format!(
-        "| {} | {} | {:.1} | {errors} | {:.2} | {:.2} / {:.2} | {:.3} | {:.2} | {:.1} | {:.2} | {} |",
+        "| {} | {} | {:.1} | {errors} | {greeting} | {:.2} / {:.2} | {:.3} | {:.2} | {:.1} | {:.2} | {} |",
         r.server.name(),
         r.concurrency,
         r.calls_per_second,
-        r.greeting_p99_ms,
         r.end_of_input_p99_ms,
         r.end_of_input_max_ms,
         r.cpu_ms_per_call,
@@ -530,11 +605,29 @@ fn render(rust: &[StepResult], python: &[StepResult], plan: &Plan, command: &str
          them. A step is within targets with 0 errors, greeting p99 ≤ {GREETING_P99_MS} ms and END_OF_INPUT \
          lateness p99 ≤ {END_OF_INPUT_LATE_MS} ms (lateness: arrival of END_OF_INPUT minus the \
          sending of the frame after which the unloaded server answers it). CPU and RSS from \
-         `/proc` of the server process.\n",
+         `/proc` of the server process. {}{}\n",
         today(),
         plan.mode.as_arg().to_uppercase(),
         plan.ramp.as_secs(),
         plan.duration.as_secs(),
+        if plan.generator_nice == 0 {
+            "The load generator runs at the server's priority. ".to_owned()
+        } else {
+            format!(
+                "The load generator runs at `nice -n {}` (it stands in for Webex's own machines; \
+                 the server keeps normal priority and gets the CPU the generator leaves). ",
+                plan.generator_nice
+            )
+        },
+        if plan.runs > 1 {
+            format!(
+                "Each step ran {} times on a fresh server; the run with the median greeting p99 \
+                 is shown and judged, errors of every run count.",
+                plan.runs
+            )
+        } else {
+            String::new()
+        },
     );
     let _ = writeln!(out, "{HEADER}");
     for r in rust.iter().chain(python) {
@@ -669,6 +762,43 @@ mod tests {
     }
 
     #[test]
+    fn the_median_run_stands_for_a_step_and_every_error_counts() {
+        let run = |greeting: f64, errors: Value| {
+            step_result(
+                Server::Rust,
+                2000,
+                &report(greeting, 10.0, errors),
+                Duration::from_secs(1),
+                Duration::from_secs(10),
+                0,
+            )
+        };
+        let step = median_run(vec![
+            run(30.0, json!({})),
+            run(10.0, json!({"UNAVAILABLE": 2})),
+            run(18.0, json!({})),
+        ]);
+        assert_eq!(step.greeting_p99_ms, 18.0);
+        assert_eq!(step.greeting_p99_runs_ms, vec![30.0, 10.0, 18.0]);
+        assert_eq!(
+            (step.errors, step.error_kinds.as_str()),
+            (2, "UNAVAILABLE 2")
+        );
+        assert!(!step.passed(), "another run had errors");
+        assert!(
+            row(&step).contains("| 18.00 (runs: 30.0, 10.0, 18.0) |"),
+            "{}",
+            row(&step)
+        );
+        let clean = median_run(vec![run(30.0, json!({})), run(12.0, json!({}))]);
+        assert_eq!(
+            clean.greeting_p99_ms, 30.0,
+            "of two runs the slower decides"
+        );
+        assert!(!clean.passed());
+    }
+
+    #[test]
     fn a_step_passes_within_the_targets() {
         let ok = step_result(
             Server::Rust,
@@ -738,6 +868,8 @@ mod tests {
             ramp: Duration::from_secs(10),
             mode: Mode::Chunk,
             refine: 0,
+            runs: 1,
+            generator_nice: 0,
         };
         let table = render(&rust, &python, &plan, "cargo xtask loadtest");
         assert!(

@@ -665,8 +665,9 @@ mod tests {
 
     #[test]
     fn server_process_waits_for_ready_and_stops_on_sigterm() {
-        let script = "echo starting; echo 'listening on 127.0.0.1:4242'; \
-                      trap 'echo bye; exit 3' TERM; while :; do sleep 0.05; done";
+        // The trap is set before the ready line, so the SIGTERM sent after it always meets it.
+        let script = "trap 'echo bye; exit 3' TERM; echo starting; \
+                      echo 'listening on 127.0.0.1:4242'; while :; do sleep 0.05; done";
         let process =
             ServerProcess::spawn("test server", sh_server(script), Duration::from_secs(30))
                 .unwrap();

@@ -82,7 +82,13 @@ pub(crate) fn run(args: &SoakArgs) -> anyhow::Result<()> {
     let sampler = RssSampler::start(pid, Duration::from_secs(args.sample_seconds.max(1)));
     let cpu_before = server.cpu_time()?;
     let wall = Instant::now();
-    let report = loadtest::simulate(addr, concurrency, total.saturating_sub(RAMP), RAMP)?;
+    let report = loadtest::simulate(
+        addr,
+        concurrency,
+        total.saturating_sub(RAMP),
+        RAMP,
+        loadtest::GENERATOR_NICE,
+    )?;
     let wall = wall.elapsed();
     let cpu = server.cpu_time()?.saturating_sub(cpu_before);
     let (peak, samples) = sampler.finish();
@@ -172,6 +178,8 @@ fn measure_capacity() -> anyhow::Result<usize> {
         ramp: Duration::from_secs(5),
         mode: Mode::Chunk,
         refine: 0,
+        runs: 1,
+        generator_nice: loadtest::GENERATOR_NICE,
     };
     let steps = loadtest::ladder(Server::Rust, &[500, 1000, 2000, 4000, 8000], &plan, false)?;
     let capacity = loadtest::capacity(&steps)

@@ -6,12 +6,14 @@
 //! conversation closes elsewhere. It knows the wire messages but not gRPC: the service hands it a
 //! request stream and an [`Outbound`].
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use futures_util::stream::BoxStream;
+use futures_util::stream::{BoxStream, FuturesUnordered};
 use futures_util::{FutureExt as _, StreamExt as _};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -400,28 +402,30 @@ impl Turn<'_> {
             Flow::Start(future) => work = Some(future),
             Flow::End(ending) => return ending,
         }
-        // Created once, not per message: registering and dropping their wakers on every frame
-        // is measurable at thousands of calls.
+        // The two ways a turn is stopped from outside, created once and polled only when one of
+        // them was woken: polling a `Notify`-backed future takes its waiter lock, and the turn
+        // wakes once per 20 ms audio frame.
         let mut closed = self.closed.clone();
-        let conversation_closed = closed_reason(&mut closed);
-        tokio::pin!(conversation_closed);
         let out = self.out.clone();
-        let caller_gone = out.closed();
-        tokio::pin!(caller_gone);
+        let mut stopped: FuturesUnordered<Pin<Box<dyn Future<Output = Stop> + Send + '_>>> =
+            FuturesUnordered::new();
+        stopped.push(Box::pin(closed_reason(&mut closed).map(Stop::Closed)));
+        stopped.push(Box::pin(out.closed().map(|()| Stop::CallerGone)));
         loop {
             if !reading && work.is_none() {
                 return Ending::Done;
             }
             tokio::select! {
                 biased;
-                reason = &mut conversation_closed => {
+                Some(stop) = stopped.next() => {
                     drop(work);
-                    return Box::pin(self.on_closed(reason)).await;
-                }
-                () = &mut caller_gone => {
-                    drop(work);
-                    tracing::info!("the caller side cancelled the RPC");
-                    return Ending::CANCELLED;
+                    return match stop {
+                        Stop::Closed(reason) => Box::pin(self.on_closed(reason)).await,
+                        Stop::CallerGone => {
+                            tracing::info!("the caller side cancelled the RPC");
+                            Ending::CANCELLED
+                        }
+                    };
                 }
                 done = async { work.as_mut().expect("guarded by is_some").await }, if work.is_some() => {
                     return self.after_work(done);
@@ -805,6 +809,14 @@ async fn bounded<F: std::future::Future>(
     future: F,
 ) -> Option<F::Output> {
     tokio::time::timeout(timeout, future).await.ok()
+}
+
+/// Why a turn was stopped from outside.
+enum Stop {
+    /// The conversation was closed (by another RPC, the reaper or shutdown).
+    Closed(SessionEndReason),
+    /// The caller cancelled the RPC (its response stream is gone).
+    CallerGone,
 }
 
 /// Resolves with the reason once the conversation is closed (at once if it already is).

@@ -57,14 +57,28 @@ impl Biquad {
         }
     }
 
-    #[inline]
-    fn process(&mut self, x: f32) -> f32 {
-        let y = self.b[0] * x + self.b[1] * self.x[0] + self.b[2] * self.x[1]
-            - self.a[0] * self.y[0]
-            - self.a[1] * self.y[1];
-        self.x = [x, self.x[0]];
-        self.y = [y, self.y[0]];
-        y
+    /// Filters `frame` and returns the energy of the output (sum of squares).
+    ///
+    /// The state lives in locals and the previous output's term is added last, so each sample
+    /// waits on one multiply and one subtraction of the one before, not on the whole sum.
+    fn energy(&mut self, frame: &[i16]) -> f32 {
+        let [b0, b1, b2] = self.b;
+        let [a1, a2] = self.a;
+        let [mut x1, mut x2] = self.x;
+        let [mut y1, mut y2] = self.y;
+        let mut energy = 0.0f32;
+        for &sample in frame {
+            let x = f32::from(sample);
+            let y = (b0 * x + b1 * x1 + b2 * x2 - a2 * y2) - a1 * y1;
+            x2 = x1;
+            x1 = x;
+            y2 = y1;
+            y1 = y;
+            energy += y * y;
+        }
+        self.x = [x1, x2];
+        self.y = [y1, y2];
+        energy
     }
 
     fn reset(&mut self) {
@@ -115,11 +129,7 @@ impl EnergyDetector {
 
     /// Level of the frame in dBFS after the high-pass filter.
     fn level_db(&mut self, frame: &[i16]) -> f32 {
-        let mut energy = 0.0f32;
-        for &sample in frame {
-            let y = self.high_pass.process(f32::from(sample));
-            energy += y * y;
-        }
+        let energy = self.high_pass.energy(frame);
         let mean = energy / (frame.len().max(1) as f32 * 32768.0 * 32768.0);
         10.0 * (mean + 1e-10).log10()
     }
