@@ -804,11 +804,13 @@ impl Turn<'_> {
 }
 
 /// Runs `future`, giving up after `timeout` (sends to a caller that stopped reading).
-async fn bounded<F: std::future::Future>(
+///
+/// A plain function, not an `async fn`: that would hold `future` twice in its state.
+fn bounded<F: Future>(
     timeout: std::time::Duration,
     future: F,
-) -> Option<F::Output> {
-    tokio::time::timeout(timeout, future).await.ok()
+) -> impl Future<Output = Option<F::Output>> {
+    tokio::time::timeout(timeout, future).map(Result::ok)
 }
 
 /// Why a turn was stopped from outside.
