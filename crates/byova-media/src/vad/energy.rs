@@ -60,9 +60,10 @@ impl Biquad {
     /// Filters `frame` and returns the energy of the output (sum of squares).
     ///
     /// Two samples per step: the recursion is unrolled once, so both outputs of a step depend
-    /// only on the two outputs of the step before (`y[n+1] = c[n+1] − a1·c[n] + (a1² − a2)·y[n−1]
-    /// + a1·a2·y[n−2]`). Each step then waits on one multiply and one addition for two samples
-    /// instead of one, and the two energies are summed separately.
+    /// only on the two outputs of the step before:
+    /// `y[n+1] = c[n+1] − a1·c[n] + (a1² − a2)·y[n−1] + a1·a2·y[n−2]`, with `c` the feed-forward
+    /// part. Each step then waits on one multiply and one addition for two samples instead of
+    /// one, and the two energies are summed separately.
     fn energy(&mut self, frame: &[i16]) -> f32 {
         let [b0, b1, b2] = self.b;
         let [a1, a2] = self.a;
